@@ -68,6 +68,8 @@ __all__ = [
     "subgroup_effects",
     "arm_effects",
     "arm_subgroup_effects",
+    "two_arm_frame",
+    "heterogeneity_tests",
     "effects_per_contacts",
     "METHODS",
 ]
@@ -326,7 +328,10 @@ def _is_binary(y: np.ndarray) -> bool:
 
 def _ratio_ci(mu1: float, mu0: float, var1: float, var0: float, cov10: float,
               z: float) -> tuple[float, float, float]:
-    """mu1/mu0 with a delta-method CI on log scale: var(log R) = v1/mu1² + v0/mu0² - 2c/(mu1 mu0)."""
+    """mu1/mu0 with a delta-method CI on the log scale.
+
+    var(log R) = v1/mu1² + v0/mu0² - 2 c/(mu1 mu0).
+    """
     if mu1 <= 0 or mu0 <= 0:
         return float("nan"), float("nan"), float("nan")
     r = mu1 / mu0
@@ -420,7 +425,8 @@ def _lin_fit(t: np.ndarray, y: np.ndarray, Z: np.ndarray) -> tuple[np.ndarray, n
 
 def regression_adjustment(data: pd.DataFrame, outcome: str, treatment: str,
                           covariates: Sequence[str], level: float = 0.95, se: str = "HC2",
-                          n_boot: int = 500, seed: int = 0) -> EffectEstimate:
+                          superpopulation: bool = False, n_boot: int = 500,
+                          seed: int = 0) -> EffectEstimate:
     """Regression adjustment (g-computation) with treatment × covariate interactions.
 
     Model (Lin 2013): ``y = a + τ T + b'(X - x̄) + g' T (X - x̄) + ε`` by OLS; with covariates
@@ -428,8 +434,12 @@ def regression_adjustment(data: pd.DataFrame, outcome: str, treatment: str,
     g-computation ATE with separate linear models per arm). ``mu0 = a``, ``mu1 = a + τ``.
 
     ``se="HC2"``: HC2 sandwich, t interval on ``n - rank(X)`` df (R ``estimatr::lm_lin``).
-    The HC2 variance treats x̄ as fixed (Lin 2013 shows this is asymptotically conservative
-    or exact for the randomisation distribution). ``se="bootstrap"``: ``n_boot`` resamples
+    The HC2 variance treats x̄ as fixed: it is the variance for the sample at hand (Lin 2013
+    shows it is asymptotically conservative for the randomisation distribution). With
+    ``superpopulation=True`` the sampling variance of x̄ is added, ``b' S_x b / n`` for the
+    per-arm slope vectors b (delta method for ``mean(m_t(X))``; Imbens & Wooldridge 2009,
+    J. Econ. Lit. 47:5-86, section 5.3), which matters when effects vary with the covariates
+    and the target is the population ATE. ``se="bootstrap"``: ``n_boot`` resamples
     drawn within each treatment group (stratified, so both groups are always present),
     normal interval ``τ ± z·SD_boot``; seeded.
     """
@@ -452,10 +462,18 @@ def regression_adjustment(data: pd.DataFrame, outcome: str, treatment: str,
         # (mu1, mu0) = (a + tau, a)
         A = np.array([[1.0, 1.0], [1.0, 0.0]])
         cov = A @ V[:2, :2] @ A.T
+        k = Z.shape[1]
+        if superpopulation and k:
+            b0 = beta[2:2 + k]
+            b1 = b0 + beta[2 + k:]
+            Sx = np.atleast_2d(np.cov(Z, rowvar=False))
+            Bm = np.vstack([b1, b0])
+            cov = cov + Bm @ Sx @ Bm.T / n
         df = float(n - rank)
         crit = float(stats.t.ppf(0.5 + level / 2.0, df))
         return _build("regression_adjustment", mu0 + tau, mu0, cov, level, n, n1, crit=crit,
-                      details={"df": df, "se_method": "HC2"})
+                      details={"df": df, "se_method": "HC2",
+                               "superpopulation": bool(superpopulation)})
     if not isinstance(n_boot, int) or n_boot < 2:
         raise ParameterError(f"n_boot must be an integer >= 2, got {n_boot!r}")
     rng = np.random.default_rng(seed)
@@ -775,11 +793,22 @@ def subgroup_effects(data: pd.DataFrame, outcome: str, treatment: str, by: str,
     return SubgroupResult(table=table, q=q, df=df, p_value=p)
 
 
-def _arm_frame(data: pd.DataFrame, arm: str, control: Any, treated: Any) -> pd.DataFrame:
+def _arm_frame(data: pd.DataFrame, arm: str, control: Any, treated: Any,
+               name: str = "_treated") -> pd.DataFrame:
     mask = (data[arm] == treated) | (data[arm] == control)
     sub = data.loc[mask.to_numpy()].copy()
-    sub["_treated"] = (sub[arm] == treated).to_numpy()
+    sub[name] = (sub[arm] == treated).to_numpy()
     return sub
+
+
+def two_arm_frame(data: pd.DataFrame, arm: str, control: Any, treated: Any,
+                  name: str = "treated") -> pd.DataFrame:
+    """Rows of a multi-arm experiment in arm ``treated`` or ``control``, with a bool column
+    ``name`` (True = ``treated``)."""
+    _arms(data, arm, control, [treated])
+    if name in data.columns:
+        raise ParameterError(f"column {name!r} already exists; choose another name")
+    return _arm_frame(data, arm, control, treated, name)
 
 
 def _arms(data: pd.DataFrame, arm: str, control: Any,
@@ -843,6 +872,17 @@ def arm_subgroup_effects(data: pd.DataFrame, arm: str, control: Any, outcomes: S
     out = pd.concat(blocks, ignore_index=True)
     first = ["treatment", "outcome", "by", "subgroup"]
     return out[first + [c for c in out.columns if c not in first]]
+
+
+def heterogeneity_tests(subgroups: pd.DataFrame) -> pd.DataFrame:
+    """One row per treatment × outcome × ``by`` block of :func:`arm_subgroup_effects` with
+    Cochran's Q, its df and p-value, and the number of subgroups."""
+    need = ["treatment", "outcome", "by", "q", "q_df", "q_p_value"]
+    _check_columns(subgroups, need, "subgroup table")
+    g = subgroups.groupby(["treatment", "outcome", "by"], sort=False)
+    out = g[["q", "q_df", "q_p_value"]].first()
+    out["n_subgroups"] = g.size()
+    return out.reset_index()
 
 
 def effects_per_contacts(effects: pd.DataFrame, n_contacts: int = 1000) -> pd.DataFrame:

@@ -30,7 +30,8 @@ __all__ = ["balance_columns", "standardized_differences", "ate_weights",
 
 
 def balance_columns(data: pd.DataFrame, covariates: Sequence[str]) -> pd.DataFrame:
-    """Numeric columns for balance checks: numeric/bool as is; categories → one 0/1 per level."""
+    """Numeric columns for balance checks: numeric/bool as is; categories → one 0/1 per level
+    present in ``data``."""
     covariates = list(covariates)
     _check_columns(data, covariates, "covariate")
     parts = {}
@@ -40,9 +41,12 @@ def balance_columns(data: pd.DataFrame, covariates: Sequence[str]) -> pd.DataFra
         if pd.api.types.is_bool_dtype(col) or pd.api.types.is_numeric_dtype(col):
             parts[c] = col.to_numpy(dtype=float)
             continue
-        levels = list(col.cat.categories) if isinstance(col.dtype, pd.CategoricalDtype) \
-            else sorted(col.astype(str).unique())
-        vals = col.astype(str) if not isinstance(col.dtype, pd.CategoricalDtype) else col
+        if isinstance(col.dtype, pd.CategoricalDtype):
+            vals = col
+            levels = [lv for lv in col.cat.categories if (col == lv).any()]
+        else:
+            vals = col.astype(str)
+            levels = sorted(vals.unique())
         for lv in levels:
             parts[f"{c}[{lv}]"] = (vals == lv).to_numpy(dtype=float)
     return pd.DataFrame(parts, index=data.index)

@@ -437,23 +437,22 @@ def fit_logit(df: pd.DataFrame, outcome: str, covariates: Sequence[str],
                               f"{int(y[0])}; a logistic model needs both churners and stayers")
     X = design_matrix(data, covariates, reference=reference, categorical=categorical,
                       intercept=True)
-    with warnings.catch_warnings():
-        warnings.simplefilter("error", PerfectSeparationWarning)
-        warnings.simplefilter("error", ConvergenceWarning)
-        warnings.simplefilter("ignore", RuntimeWarning)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
         try:
             res = sm.Logit(y, X).fit(method="newton", maxiter=maxiter, disp=False)
-        except (PerfectSeparationError, PerfectSeparationWarning) as exc:
-            raise EstimationError(
-                f"fit_logit: the churn outcome {outcome!r} is perfectly separated by the "
-                "covariates (some odds ratio is infinite); drop or merge the offending "
-                f"covariate/levels ({exc})") from exc
-        except ConvergenceWarning as exc:
-            raise ConvergenceError(f"fit_logit: Newton-Raphson did not converge in {maxiter} "
-                                   f"iterations ({exc})") from exc
+        except PerfectSeparationError as exc:
+            raise EstimationError(_separation_message(outcome, str(exc))) from exc
         except np.linalg.LinAlgError as exc:
             raise EstimationError(f"fit_logit: singular information matrix ({exc})") from exc
-    if not res.mle_retvals.get("converged", True):
+    separated = any(issubclass(w.category, PerfectSeparationWarning) for w in caught)
+    converged = bool(res.mle_retvals.get("converged", True)) and not any(
+        issubclass(w.category, ConvergenceWarning) for w in caught)
+    fitted_p = np.asarray(res.predict(), dtype=float)
+    extreme = bool(np.any((fitted_p < 1e-8) | (fitted_p > 1 - 1e-8)))
+    if separated or (not converged and extreme):
+        raise EstimationError(_separation_message(outcome, "fitted probabilities of 0 or 1"))
+    if not converged:
         raise ConvergenceError(f"fit_logit: Newton-Raphson did not converge in {maxiter} "
                                "iterations")
     coef = np.asarray(res.params, dtype=float)
@@ -484,6 +483,12 @@ def fit_logit(df: pd.DataFrame, outcome: str, covariates: Sequence[str],
         reference_levels=_reference_levels(data, covariates, X, reference, categorical),
         fitted=res,
     )
+
+
+def _separation_message(outcome: str, detail: str) -> str:
+    return (f"fit_logit: the churn outcome {outcome!r} is (quasi-)perfectly separated by the "
+            "covariates, so some odds ratio is infinite; drop or merge the covariate or levels "
+            f"that predict churn perfectly ({detail})")
 
 
 # --------------------------------------------------------------------------------------------
@@ -715,51 +720,13 @@ class CVResult:
         return lift_table(pred["y"], pred["p"], n_groups)
 
 
-def cross_validate_churn(df: pd.DataFrame, outcome: str, covariates: Sequence[str],
-                         models: Sequence[str] | str = ("logit",), n_folds: int = 5,
-                         seed: int = 0, C: float = 1.0) -> CVResult:
-    """Honest out-of-sample performance of churn models by stratified K-fold cross-validation.
-
-    Rows are split by ``StratifiedKFold(n_folds, shuffle=True, random_state=seed)`` (each fold
-    keeps the overall churn rate); every model sees the same folds. In each fold the whole
-    pipeline of ``build_churn_pipeline`` — imputation, encoding, scaling and the classifier —
-    is fitted on the training part only and scored on the held-out part, so no information from
-    a test fold leaks into its predictions. Missing covariate values are imputed inside the
-    pipeline; a missing outcome is an error.
-    """
+def _run_folds(X: pd.DataFrame, y: np.ndarray, splits: list[tuple[np.ndarray, np.ndarray]],
+               models: list[str], numeric: list[str], categorical: list[str], seed: int,
+               C: float) -> tuple[list[dict[str, Any]], list[pd.DataFrame]]:
     from sklearn.base import clone
-    from sklearn.model_selection import StratifiedKFold
 
-    df = _check_frame(df)
-    if isinstance(models, str):
-        models = [models]
-    models = list(models)
-    if not models:
-        raise ParameterError("cross_validate_churn: models is empty")
-    bad = [m for m in models if m not in PREDICTION_MODELS]
-    if bad:
-        raise ParameterError(f"unknown model(s) {bad}; choose from {list(PREDICTION_MODELS)}")
-    if not isinstance(n_folds, int | np.integer) or isinstance(n_folds, bool) or n_folds < 2:
-        raise ParameterError(f"n_folds must be an integer >= 2, got {n_folds!r}")
-    if not isinstance(seed, int | np.integer) or isinstance(seed, bool) or seed < 0:
-        raise ParameterError(f"seed must be a non-negative integer, got {seed!r}")
-    covariates = list(covariates)
-    if not covariates:
-        raise SpecError("cross_validate_churn: no covariates given")
-    _check_columns(df, [outcome, *covariates], "cross_validate_churn")
-    y = binary_outcome(df[outcome], outcome).astype(int)
-    minority = int(min(y.sum(), len(y) - y.sum()))
-    if minority < n_folds:
-        raise EstimationError(f"cross_validate_churn: the rarer outcome class has {minority} "
-                              f"rows, fewer than n_folds={n_folds}")
-    X = df[covariates].reset_index(drop=True)
-    numeric, categorical = _split_columns(X, covariates)
-    all_nan = [c for c in covariates if X[c].isna().all()]
-    if all_nan:
-        raise DataError(f"covariate(s) {all_nan} have no non-missing values")
-    skf = StratifiedKFold(n_splits=int(n_folds), shuffle=True, random_state=int(seed))
-    splits = list(skf.split(np.zeros(len(y)), y))
-    fold_rows, pred_parts = [], []
+    fold_rows: list[dict[str, Any]] = []
+    pred_parts: list[pd.DataFrame] = []
     for model in models:
         template = build_churn_pipeline(numeric, categorical, model, seed, C)
         oof = np.empty(len(y))
@@ -783,6 +750,59 @@ def cross_validate_churn(df: pd.DataFrame, outcome: str, covariates: Sequence[st
                               "brier_null": float(np.mean((y[test] - y[train].mean()) ** 2))})
         pred_parts.append(pd.DataFrame({"model": model, "row": np.arange(len(y)),
                                         "fold": fold_id, "y": y, "p": oof}))
+    return fold_rows, pred_parts
+
+
+def cross_validate_churn(df: pd.DataFrame, outcome: str, covariates: Sequence[str],
+                         models: Sequence[str] | str = ("logit",), n_folds: int = 5,
+                         seed: int = 0, C: float = 1.0, n_threads: int = 1) -> CVResult:
+    """Honest out-of-sample performance of churn models by stratified K-fold cross-validation.
+
+    Rows are split by ``StratifiedKFold(n_folds, shuffle=True, random_state=seed)`` (each fold
+    keeps the overall churn rate); every model sees the same folds. In each fold the whole
+    pipeline of ``build_churn_pipeline`` — imputation, encoding, scaling and the classifier —
+    is fitted on the training part only and scored on the held-out part, so no information from
+    a test fold leaks into its predictions. Missing covariate values are imputed inside the
+    pipeline; a missing outcome is an error. ``n_threads`` caps the OpenMP/BLAS threads used
+    while fitting (default 1: histogram gradient boosting is many times slower when
+    oversubscribed on a busy machine; the results do not depend on it).
+    """
+    from sklearn.model_selection import StratifiedKFold
+    from threadpoolctl import threadpool_limits
+
+    df = _check_frame(df)
+    if isinstance(models, str):
+        models = [models]
+    models = list(models)
+    if not models:
+        raise ParameterError("cross_validate_churn: models is empty")
+    bad = [m for m in models if m not in PREDICTION_MODELS]
+    if bad:
+        raise ParameterError(f"unknown model(s) {bad}; choose from {list(PREDICTION_MODELS)}")
+    if not isinstance(n_folds, int | np.integer) or isinstance(n_folds, bool) or n_folds < 2:
+        raise ParameterError(f"n_folds must be an integer >= 2, got {n_folds!r}")
+    if not isinstance(seed, int | np.integer) or isinstance(seed, bool) or seed < 0:
+        raise ParameterError(f"seed must be a non-negative integer, got {seed!r}")
+    if not isinstance(n_threads, int | np.integer) or isinstance(n_threads, bool) or n_threads < 1:
+        raise ParameterError(f"n_threads must be a positive integer, got {n_threads!r}")
+    covariates = list(covariates)
+    if not covariates:
+        raise SpecError("cross_validate_churn: no covariates given")
+    _check_columns(df, [outcome, *covariates], "cross_validate_churn")
+    y = binary_outcome(df[outcome], outcome).astype(int)
+    minority = int(min(y.sum(), len(y) - y.sum()))
+    if minority < n_folds:
+        raise EstimationError(f"cross_validate_churn: the rarer outcome class has {minority} "
+                              f"rows, fewer than n_folds={n_folds}")
+    X = df[covariates].reset_index(drop=True)
+    numeric, categorical = _split_columns(X, covariates)
+    all_nan = [c for c in covariates if X[c].isna().all()]
+    if all_nan:
+        raise DataError(f"covariate(s) {all_nan} have no non-missing values")
+    skf = StratifiedKFold(n_splits=int(n_folds), shuffle=True, random_state=int(seed))
+    splits = list(skf.split(np.zeros(len(y)), y))
+    with threadpool_limits(limits=int(n_threads)):
+        fold_rows, pred_parts = _run_folds(X, y, splits, models, numeric, categorical, seed, C)
     folds = pd.DataFrame(fold_rows)
     predictions = pd.concat(pred_parts, ignore_index=True)
     metric_names = ["roc_auc", "pr_auc", "brier", "brier_null", "log_loss", "prevalence"]

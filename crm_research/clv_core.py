@@ -194,35 +194,36 @@ def fit_mle(
         options={"maxiter": maxiter, "ftol": 1e-15, "gtol": 1e-10, "maxcor": 20},
     )
     z = res.x
-    # Newton polish on the numerical Hessian (log scale).
-    H = None
-    for _ in range(6):
+
+    def grad_and_hess(zz: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         if loglik_grad is not None:
-            H = _hessian_from_gradient(grad_only, z)
-            g = grad_only(z)
-        else:
-            H = numerical_hessian(objective, z)
-            g = _central_gradient(objective, z)
+            return grad_only(zz), _hessian_from_gradient(grad_only, zz)
+        return _central_gradient(objective, zz), numerical_hessian(objective, zz)
+
+    # Newton polish (log scale): a few steps on one numerical Hessian, accepted only when the
+    # objective does not increase; the Hessian is recomputed at the end if the point moved.
+    g, H = grad_and_hess(z)
+    moved = 0.0
+    f_cur = objective(z)
+    for _ in range(5):
         try:
             step = np.linalg.solve(H, g)
         except np.linalg.LinAlgError:
             break
         if not np.all(np.isfinite(step)) or np.max(np.abs(step)) > 1.0:
             break
-        f_old = objective(z)
         z_new = z - step
-        if objective(z_new) <= f_old + 1e-9 * abs(f_old):
-            z = z_new
-            if np.max(np.abs(step)) < 1e-10:
-                break
-        else:
+        f_new = objective(z_new)
+        if f_new > f_cur + 1e-12 * abs(f_cur):
             break
-    if loglik_grad is not None:
-        H = _hessian_from_gradient(grad_only, z)
-        gnorm = float(np.max(np.abs(grad_only(z))))
-    else:
-        H = numerical_hessian(objective, z)
-        gnorm = float(np.max(np.abs(_central_gradient(objective, z))))
+        z, f_cur = z_new, f_new
+        moved += float(np.max(np.abs(step)))
+        g = grad_only(z) if loglik_grad is not None else _central_gradient(objective, z)
+        if np.max(np.abs(step)) < 1e-9:
+            break
+    if moved > 1e-4:
+        g, H = grad_and_hess(z)
+    gnorm = float(np.max(np.abs(g)))
     theta = np.exp(z)
     ll = total_ll(theta)
     # Converged when the gradient (log scale, per customer) is small and the Hessian is PD.

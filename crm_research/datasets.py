@@ -62,8 +62,11 @@ REGISTRY: dict[str, DatasetInfo] = {}
 _LOADERS: dict[str, Callable[[], pd.DataFrame]] = {}
 
 
-def _register(info: DatasetInfo) -> Callable[[Callable[[], pd.DataFrame]], Callable[[], pd.DataFrame]]:
-    def deco(fn: Callable[[], pd.DataFrame]) -> Callable[[], pd.DataFrame]:
+Loader = Callable[[], pd.DataFrame]
+
+
+def _register(info: DatasetInfo) -> Callable[[Loader], Loader]:
+    def deco(fn: Loader) -> Loader:
         REGISTRY[info.name] = info
         _LOADERS[info.name] = fn
         return fn
@@ -160,7 +163,7 @@ def _yes_no(series: pd.Series, name: str, col: str, yes: str = "yes", no: str = 
     if bad.any():
         row = int(np.flatnonzero(bad.to_numpy())[0])
         raise DataError(
-            f"data set {name!r}, column {col!r}, row {row}: value {series.iloc[row]!r}; "
+            f"data set {name!r}, column {col!r}, row {row}: value {str(series.iloc[row])!r}; "
             f"expected {yes!r} or {no!r}"
         )
     return mapped.astype(bool)
@@ -491,7 +494,8 @@ def load_smcrm_acquisition_retention() -> pd.DataFrame:
 @_register(DatasetInfo(
     name="smcrm_b2b_churn", file="smcrm_b2b_churn.csv",
     sha256="7e753e7f2598d11072e4deadcdffad611efd226daf658df296dc6f52e4d2c046",
-    rows=500, cols=11, kind="customers", title="SMCRM B2B churn: 500 customers, censored at 730 days",
+    rows=500, cols=11, kind="customers",
+    title="SMCRM B2B churn: 500 customers, censored at 730 days",
     source=_SMCRM_SOURCE, licence="GPL-3; illustrative teaching data",
     notes=("censor = 1 means still a customer at 730 days (censored); churned = 1 - censor",),
 ))
@@ -584,7 +588,7 @@ class Codebook:
             if out.any():
                 row = int(np.flatnonzero(out.to_numpy())[0])
                 raise DataError(
-                    f"{where}, column {r['item']!r}, row {row}: value {col.iloc[row]!r} outside "
+                    f"{where}, column {r['item']!r}, row {row}: value {col.iloc[row]} outside "
                     f"the scale {r['scale_min']:g}..{r['scale_max']:g} of codebook {self.name!r}"
                 )
 
@@ -599,14 +603,17 @@ def _parse_codebook(raw: Any, origin: str) -> Codebook:
     if not isinstance(scale, dict) or "min" not in scale or "max" not in scale:
         raise SpecError(f"codebook {origin}: 'scale' must be a mapping with 'min' and 'max'")
     if not float(scale["min"]) < float(scale["max"]):
-        raise SpecError(f"codebook {origin}: scale min {scale['min']} must be below max {scale['max']}")
+        raise SpecError(f"codebook {origin}: scale min {scale['min']} must be below "
+                        f"max {scale['max']}")
     constructs = raw["constructs"]
     if not isinstance(constructs, dict) or not constructs:
         raise SpecError(f"codebook {origin}: 'constructs' must be a non-empty mapping")
     seen: dict[str, str] = {}
     for cname, cdef in constructs.items():
-        if not isinstance(cdef, dict) or not isinstance(cdef.get("items"), dict) or not cdef["items"]:
-            raise SpecError(f"codebook {origin}: construct {cname!r} needs a non-empty 'items' mapping")
+        items = cdef.get("items") if isinstance(cdef, dict) else None
+        if not isinstance(items, dict) or not items:
+            raise SpecError(f"codebook {origin}: construct {cname!r} needs a non-empty "
+                            "'items' mapping")
         for item in cdef["items"]:
             if item in seen:
                 raise SpecError(f"codebook {origin}: item {item!r} is listed under both "

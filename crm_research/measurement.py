@@ -48,7 +48,6 @@ from crm_research.measurement_cfa import (
 from crm_research.measurement_checks import (
     check_blocks,
     check_level,
-    check_missing_option,
     check_n_boot,
     check_scores,
     check_series,
@@ -260,9 +259,7 @@ def cronbach_alpha(
     Flag ``alpha_ok``: alpha >= 0.70 (Nunnally & Bernstein, 1994, Psychometric Theory, 3rd ed.).
     """
     if ci_method not in ("feldt", "bootstrap", None):
-        raise ParameterError(
-            f"ci_method must be 'feldt', 'bootstrap' or None, got {ci_method!r}"
-        )
+        raise ParameterError(f"ci_method must be 'feldt', 'bootstrap' or None, got {ci_method!r}")
     level = check_level(ci)
     n_boot = check_n_boot(n_boot)
     if not isinstance(items, pd.DataFrame):
@@ -497,10 +494,6 @@ def reliability(
 # ----------------------------------------------------------------------------------------------
 
 
-def _corr_to_series(scores: pd.DataFrame) -> np.ndarray:
-    return np.corrcoef(scores.to_numpy(), rowvar=False)
-
-
 def fornell_larcker(scores: pd.DataFrame, ave_values: pd.Series) -> pd.DataFrame:
     """Fornell-Larcker matrix: sqrt(AVE) on the diagonal, construct-score correlations off it
     (Fornell & Larcker, 1981; seminr ``fl_criteria_table``, which shows the lower triangle).
@@ -513,7 +506,7 @@ def fornell_larcker(scores: pd.DataFrame, ave_values: pd.Series) -> pd.DataFrame
     constructs = [str(c) for c in ave_values.index]
     s = check_scores(scores, constructs)
     a = check_series(ave_values, "ave_values", constructs)
-    m = _corr_to_series(s)
+    m = np.corrcoef(s.to_numpy(), rowvar=False).reshape(len(constructs), len(constructs))
     np.fill_diagonal(m, np.sqrt(a.to_numpy()))
     return pd.DataFrame(m, index=constructs, columns=constructs)
 
@@ -526,9 +519,7 @@ def fornell_larcker_summary(scores: pd.DataFrame, ave_values: pd.Series) -> pd.D
     diag = np.diag(vals).copy()
     np.fill_diagonal(vals, np.nan)
     with np.errstate(all="ignore"):
-        max_corr = (
-            np.nanmax(np.abs(vals), axis=1) if vals.shape[0] > 1 else np.full(1, np.nan)
-        )
+        max_corr = np.nanmax(np.abs(vals), axis=1) if vals.shape[0] > 1 else np.full(1, np.nan)
     out = pd.DataFrame({"construct": m.index, "sqrt_ave": diag, "max_abs_corr": max_corr})
     out["fl_ok"] = out["sqrt_ave"] > out["max_abs_corr"]
     return out
@@ -740,9 +731,7 @@ def _vif_from_corr(r: np.ndarray, label: str) -> np.ndarray:
         return np.ones(1)
     cond = np.linalg.cond(r)
     if not np.isfinite(cond) or cond > 1e12:
-        raise EstimationError(
-            f"{label}: the variables are perfectly collinear, VIF is undefined"
-        )
+        raise EstimationError(f"{label}: the variables are perfectly collinear, VIF is undefined")
     return np.diag(np.linalg.inv(r)).copy()
 
 
@@ -763,7 +752,10 @@ def vif_outer(
         x = numeric_items(items, cols, missing=missing).to_numpy()
         k = x.shape[1]
         v = _vif_from_corr(np.corrcoef(x, rowvar=False).reshape(k, k), f"construct {construct!r}")
-        rows += [{"construct": construct, "item": i, "vif": float(f)} for i, f in zip(cols, v, strict=True)]
+        rows += [
+            {"construct": construct, "item": i, "vif": float(f)}
+            for i, f in zip(cols, v, strict=True)
+        ]
     out = pd.DataFrame(rows)
     out["vif_ok_5"] = out["vif"] < VIF_MAX
     out["vif_ok_3"] = out["vif"] < VIF_IDEAL
@@ -808,7 +800,3 @@ def vif_inner(scores: pd.DataFrame, paths: Mapping[str, Sequence[str]]) -> pd.Da
     out["vif_ok_5"] = out["vif"] < VIF_MAX
     out["vif_ok_3"] = out["vif"] < VIF_IDEAL
     return out
-
-
-# kept for API symmetry with the other modules
-check_missing = check_missing_option

@@ -18,7 +18,9 @@ from crm_research.errors import DataError, ParameterError, SpecError
 MISSING_OPTIONS = ("error", "listwise")
 
 
-def check_blocks(blocks: Mapping[str, Sequence[str]], columns: Sequence[str]) -> dict[str, list[str]]:
+def check_blocks(
+    blocks: Mapping[str, Sequence[str]], columns: Sequence[str]
+) -> dict[str, list[str]]:
     """Validate a ``{construct: [items]}`` mapping against the available columns.
 
     Raises SpecError for: no constructs, a construct without items, an item listed twice,
@@ -56,9 +58,7 @@ def check_blocks(blocks: Mapping[str, Sequence[str]], columns: Sequence[str]) ->
 
 def check_missing_option(missing: str) -> None:
     if missing not in MISSING_OPTIONS:
-        raise ParameterError(
-            f"missing must be one of {list(MISSING_OPTIONS)}, got {missing!r}"
-        )
+        raise ParameterError(f"missing must be one of {list(MISSING_OPTIONS)}, got {missing!r}")
 
 
 def numeric_items(

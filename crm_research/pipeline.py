@@ -95,6 +95,8 @@ def normalise_notebook(nb: dict[str, Any]) -> dict[str, Any]:
         cmeta = cell.get("metadata", {})
         cmeta.pop("execution", None)
         cmeta.pop("papermill", None)
+        if "injected-parameters" in cmeta.get("tags", []):
+            cell["id"] = "injected-parameters"  # papermill gives it a random id
     return nb
 
 
@@ -119,6 +121,21 @@ def _failed_cell(nb: dict[str, Any]) -> tuple[int | None, str]:
             if o.get("output_type") == "error":
                 return i, f"{o.get('ename', 'Error')}: {o.get('evalue', '')}"
     return None, "unknown error"
+
+
+def _source_cell(nb: dict[str, Any], executed_index: int | None) -> tuple[int | None, str]:
+    """Map a cell index of the executed notebook (which has papermill's injected parameters
+    cell) to the index in the study's own notebook, with the first line of its source."""
+    if executed_index is None:
+        return None, ""
+    cells = nb.get("cells", [])
+    added = {"injected-parameters", "papermill-error-cell-tag"}
+    injected = sum(1 for c in cells[:executed_index]
+                   if added & set(c.get("metadata", {}).get("tags", [])))
+    src = cells[executed_index].get("source", "") if executed_index < len(cells) else ""
+    src = "".join(src) if isinstance(src, list) else src
+    first = next((line for line in src.splitlines() if line.strip()), "")
+    return executed_index - injected, first[:80]
 
 
 def _write_json(path: Path, obj: Any) -> None:
@@ -198,12 +215,17 @@ def run_study(name: str, params: dict[str, Any] | None = None, out: str | Path =
         if failed.exists():
             shutil.rmtree(failed)
         failed.parent.mkdir(parents=True, exist_ok=True)
+        snippet = ""
         if executed.exists():
             nb = normalise_notebook(json.loads(executed.read_text(encoding="utf-8")))
-            if cell is None:
-                cell, error = _failed_cell(nb)
-                result.failed_cell, result.error = cell, error
-                record.update(failed_cell=cell, error=error)
+            executed.write_text(json.dumps(nb, indent=1, sort_keys=True) + "\n", encoding="utf-8")
+            found, message = _failed_cell(nb)  # papermill's index ignores its own error cell
+            if found is not None:
+                cell = found
+                error = error or message
+            cell, snippet = _source_cell(nb, cell)
+            result.failed_cell, result.error = cell, error
+            record.update(failed_cell=cell, error=error, failed_source=snippet)
         shutil.move(str(tmp), str(failed))
         previous = (out / name / "report.html").exists()
         record["previous_report_kept"] = previous
@@ -211,7 +233,8 @@ def run_study(name: str, params: dict[str, Any] | None = None, out: str | Path =
         _write_json(out / "_runs" / f"{name}.json", record)
         if update_index:
             write_index(out)
-        where = f"cell {cell}" if cell is not None else "before any cell"
+        where = (f"cell {cell} of {study.notebook.name} ({snippet!r})" if cell is not None
+                 else "before any cell")
         raise StudyRunError(f"study {name!r} failed at {where}: {error} "
                             f"(partial notebook: {failed / 'executed.ipynb'}; previous report "
                             f"{'kept' if previous else 'none'})")

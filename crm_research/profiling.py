@@ -1,4 +1,4 @@
-"""Describe data sets: shape, column types, missingness, ranges (used by the data_overview study)."""
+"""Describe data sets: shape, column types, missingness, ranges (for the data_overview study)."""
 
 from __future__ import annotations
 

@@ -113,7 +113,8 @@ def table_html(df: pd.DataFrame, caption: str | None = None, float_digits: int =
 
 
 def show_table(df: pd.DataFrame, name: str, caption: str | None = None,
-               max_rows: int = 60, index: bool | None = None, float_digits: int = 4) -> pd.DataFrame:
+               max_rows: int = 60, index: bool | None = None,
+               float_digits: int = 4) -> pd.DataFrame:
     """Write ``df`` to ``tables/<name>.csv`` and display it (first ``max_rows`` rows).
 
     The CSV carries the full table with full float precision; the displayed table is rounded
@@ -121,7 +122,8 @@ def show_table(df: pd.DataFrame, name: str, caption: str | None = None,
     not a plain RangeIndex. Returns ``df`` unchanged.
     """
     if not isinstance(df, pd.DataFrame):
-        raise ParameterError(f"show_table({name!r}): expected a pandas DataFrame, got {type(df).__name__}")
+        raise ParameterError(f"show_table({name!r}): expected a pandas DataFrame, "
+                             f"got {type(df).__name__}")
     _check_name(name)
     tables = output_dir() / "tables"
     tables.mkdir(parents=True, exist_ok=True)

@@ -155,6 +155,8 @@ class ModelSpec:
     def to_dict(self) -> dict[str, Any]:
         """The spec as a plain dict in the YAML format."""
         out: dict[str, Any] = {"name": self.name}
+        if self.description:
+            out["description"] = self.description
         if self.data is not None:
             out["data"] = self.data
         if self.scale is not None:

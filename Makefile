@@ -1,0 +1,42 @@
+# crm-research: two commands do all the set-up on a machine with python3 (3.11), make and git.
+#   make reports   create .venv, install, build every report into reports/
+#   make test      create .venv if missing, run the whole test suite
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+OUT    ?= reports
+JOBS   ?= 2
+
+.PHONY: venv reports reports-quick test test-fast lint bench clean
+
+$(STAMP): pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	touch $(STAMP)
+
+venv: $(STAMP)
+
+reports: $(STAMP)
+	$(BIN)/crm-research build --out $(OUT) --jobs $(JOBS)
+
+reports-quick: $(STAMP)
+	$(BIN)/crm-research build --quick --out $(OUT) --jobs $(JOBS)
+
+test: $(STAMP)
+	$(BIN)/ruff check crm_research tests benchmarks
+	$(BIN)/python -m pytest tests
+	$(BIN)/python -m pytest --nbval-lax notebooks -p no:cacheprovider
+
+test-fast: $(STAMP)
+	$(BIN)/python -m pytest tests -m "not slow"
+
+lint: $(STAMP)
+	$(BIN)/ruff check crm_research tests benchmarks
+
+bench: $(STAMP)
+	for f in benchmarks/bench_*.py; do $(BIN)/python $$f || exit 1; done
+
+clean:
+	rm -rf $(VENV) $(OUT) .pytest_cache .ruff_cache .hypothesis

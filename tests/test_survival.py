@@ -1,0 +1,261 @@
+"""Tests of crm_research.survival (Kaplan-Meier, log-rank, Cox) via crm_research.churn."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pandas as pd
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from scipy import optimize, stats
+
+from crm_research import churn
+from crm_research.errors import DataError, EstimationError, ParameterError
+
+Z95 = 1.959963984540054
+
+
+def _tiny() -> pd.DataFrame:
+    # times 1, 2, 2+, 3, 4+, 5  (+ = censored)
+    return pd.DataFrame({"t": [1, 2, 2, 3, 4, 5], "churned": [1, 1, 0, 1, 0, 1]})
+
+
+# --------------------------------------------------------------------------------------------
+# Kaplan-Meier
+# --------------------------------------------------------------------------------------------
+
+def test_km_tiny_hand_computed():
+    km = churn.kaplan_meier(_tiny(), "t", event="churned", ci_transform="log")
+    cur = km.curves.set_index("time")
+    # S(1) = 5/6; S(2) = 5/6 * 4/5; S(3) = 2/3 * 2/3; S(4) = 4/9 (censoring); S(5) = 0
+    assert cur["survival"].tolist() == pytest.approx([1, 5 / 6, 2 / 3, 4 / 9, 4 / 9, 0])
+    assert cur["at_risk"].tolist() == [6, 6, 5, 3, 2, 1]
+    assert cur["events"].tolist() == [0, 1, 1, 1, 0, 1]
+    assert cur["censored"].tolist() == [0, 0, 1, 0, 1, 0]
+    # Greenwood at t = 3: 1/(6*5) + 1/(5*4) + 1/(3*2) = 0.25
+    v3 = 1 / 30 + 1 / 20 + 1 / 6
+    assert v3 == pytest.approx(0.25)
+    s3 = 4 / 9
+    assert cur.loc[3.0, "std_err"] == pytest.approx(s3 * math.sqrt(v3))
+    assert cur.loc[3.0, "ci_low"] == pytest.approx(s3 * math.exp(-Z95 * 0.5))
+    assert cur.loc[3.0, "ci_high"] == pytest.approx(min(1.0, s3 * math.exp(Z95 * 0.5)))
+    # log-log: exp(-exp(log(-log S) ± z sqrt(V)/|log S|))
+    kll = churn.kaplan_meier(_tiny(), "t", event="churned").curves.set_index("time")
+    theta, se = math.log(-math.log(s3)), 0.5 / abs(math.log(s3))
+    assert kll.loc[3.0, "ci_low"] == pytest.approx(math.exp(-math.exp(theta + Z95 * se)))
+    assert kll.loc[3.0, "ci_high"] == pytest.approx(math.exp(-math.exp(theta - Z95 * se)))
+    assert math.isnan(kll.loc[5.0, "ci_low"])  # S = 0: interval undefined
+    assert (kll.loc[0.0, "ci_low"], kll.loc[0.0, "ci_high"]) == (1.0, 1.0)
+    med = km.medians.iloc[0]
+    assert med["median"] == 3.0 and med["n"] == 6 and med["events"] == 4
+
+
+def test_km_median_r_rule_for_exact_half():
+    # S = .75, .5, .25, 0 at t = 1..4: S hits 0.5 exactly on [2, 3) -> median (2 + 3)/2
+    df = pd.DataFrame({"t": [1, 2, 3, 4], "e": [1, 1, 1, 1]})
+    km = churn.kaplan_meier(df, "t", event="e")
+    assert km.medians.loc[0, "median"] == pytest.approx(2.5)
+    assert churn.median_from_curve([0, 1, 2], [1.0, 0.8, 0.6]) != churn.median_from_curve(
+        [0, 1, 2], [1.0, 0.8, 0.4])
+    assert math.isnan(churn.median_from_curve([0, 1, 2], [1.0, 0.8, 0.6]))
+    assert churn.median_from_curve([0, 1, 2], [1.0, 0.8, 0.4]) == 2.0
+
+
+def test_km_loglog_interval_matches_lifelines():
+    from lifelines import KaplanMeierFitter
+
+    rng = np.random.default_rng(2)
+    t = np.round(rng.exponential(10, size=200), 1)
+    e = (rng.random(200) < 0.7).astype(int)
+    km = churn.kaplan_meier(pd.DataFrame({"t": t, "e": e}), "t", event="e")
+    kmf = KaplanMeierFitter().fit(t, e)
+    ci = kmf.confidence_interval_
+    cur = km.curves.set_index("time")
+    common = cur.index[(cur["survival"] > 0) & (cur["events"].cumsum() > 0)]
+    assert np.allclose(cur.loc[common, "ci_low"], ci.loc[common].iloc[:, 0], atol=1e-10)
+    assert np.allclose(cur.loc[common, "ci_high"], ci.loc[common].iloc[:, 1], atol=1e-10)
+    assert np.allclose(cur["survival"], kmf.survival_function_.loc[cur.index].iloc[:, 0])
+
+
+def test_km_recovers_exponential_median_by_group():
+    rng = np.random.default_rng(21)
+    n = 3000
+    grp = rng.choice(["slow", "fast"], size=n)
+    rate = np.where(grp == "slow", 0.05, 0.2)
+    life = rng.exponential(1 / rate)
+    cens = rng.uniform(0, 60, size=n)
+    df = pd.DataFrame({"time": np.minimum(life, cens), "censored": (life > cens).astype(int),
+                       "grp": grp})
+    km = churn.kaplan_meier(df, "time", censor="censored", group="grp")
+    med = km.medians.set_index("group")
+    assert list(med.index) == ["fast", "slow"]  # sorted levels
+    for g, lam in [("slow", 0.05), ("fast", 0.2)]:
+        truth = math.log(2) / lam
+        assert med.loc[g, "median_ci_low"] <= truth <= med.loc[g, "median_ci_high"]
+        assert med.loc[g, "median"] == pytest.approx(truth, rel=0.08)
+    # S(t) at t = 5 for the fast group: exp(-1)
+    at = km.survival_at([5.0]).set_index("group")
+    assert at.loc["fast", "survival"] == pytest.approx(math.exp(-1), abs=0.03)
+
+
+@given(data=st.lists(st.tuples(st.integers(0, 30), st.booleans()), min_size=1, max_size=40),
+       transform=st.sampled_from(churn.CI_TRANSFORMS))
+@settings(max_examples=60, deadline=None)
+def test_km_properties(data, transform):
+    df = pd.DataFrame(data, columns=["t", "e"])
+    km = churn.kaplan_meier(df, "t", event="e", ci_transform=transform)
+    cur = km.curves
+    s = cur["survival"].to_numpy()
+    assert np.all(np.diff(s) <= 1e-12) and s.min() >= 0 and s.max() <= 1
+    ok = cur["ci_low"].notna()
+    assert np.all(cur.loc[ok, "ci_low"] <= cur.loc[ok, "survival"] + 1e-12)
+    assert np.all(cur.loc[ok, "survival"] <= cur.loc[ok, "ci_high"] + 1e-12)
+    assert cur["events"].sum() == df["e"].sum()
+    med = km.medians.iloc[0]
+    if not math.isnan(med["median"]):
+        if not math.isnan(med["median_ci_low"]):
+            assert med["median_ci_low"] <= med["median"]
+        if not math.isnan(med["median_ci_high"]):
+            assert med["median"] <= med["median_ci_high"]
+
+
+def test_km_input_errors():
+    df = _tiny()
+    with pytest.raises(ParameterError, match="exactly one"):
+        churn.kaplan_meier(df, "t", event="churned", censor="churned")
+    with pytest.raises(DataError, match="row 2"):
+        churn.kaplan_meier(df.assign(t=[1, 2, -1, 3, 4, 5]), "t", event="churned")
+    with pytest.raises(DataError, match="bool or 0/1"):
+        churn.kaplan_meier(df.assign(churned=[1, 2, 0, 1, 0, 1]), "t", event="churned")
+    with pytest.raises(ParameterError, match="ci_transform"):
+        churn.kaplan_meier(df, "t", event="churned", ci_transform="arcsine")
+    # censor = 1 - event gives the same curve
+    a = churn.kaplan_meier(df, "t", event="churned").curves
+    b = churn.kaplan_meier(df.assign(c=1 - df["churned"]), "t", censor="c").curves
+    pd.testing.assert_frame_equal(a, b)
+
+
+# --------------------------------------------------------------------------------------------
+# log-rank
+# --------------------------------------------------------------------------------------------
+
+def test_logrank_hand_computed():
+    # A: 1, 3, 4+   B: 2, 5, 6
+    df = pd.DataFrame({"t": [1, 3, 4, 2, 5, 6], "e": [1, 1, 0, 1, 1, 1],
+                       "g": list("AAABBB")})
+    res = churn.logrank(df, "t", "g", event="e")
+    # E_A = .5 + .4 + .5 = 1.4, O_A = 2; V = .25 + .24 + .25 = .74 -> chi2 = .36/.74
+    assert res.statistic == pytest.approx(0.36 / 0.74)
+    assert res.df == 1
+    assert res.p_value == pytest.approx(stats.chi2.sf(0.36 / 0.74, 1))
+    tab = res.table.set_index("group")
+    assert tab.loc["A", "expected"] == pytest.approx(1.4)
+    assert tab.loc["B", "expected"] == pytest.approx(2.6)
+    assert tab["observed"].tolist() == [2, 3]
+
+
+def test_logrank_detects_difference_and_errors():
+    rng = np.random.default_rng(4)
+    g = np.repeat(["a", "b", "c"], 300)
+    life = rng.exponential(np.where(g == "c", 5.0, 10.0))
+    df = pd.DataFrame({"t": life, "e": 1, "g": g})
+    res = churn.logrank(df, "t", "g", event="e")
+    assert res.df == 2 and res.p_value < 1e-6
+    assert res.table["expected"].sum() == pytest.approx(res.table["observed"].sum())
+    same = churn.logrank(df.assign(g=np.tile(["a", "b", "c"], 300)), "t", "g", event="e")
+    assert same.p_value > 0.001
+    with pytest.raises(EstimationError, match="only one level"):
+        churn.logrank(df.assign(g="a"), "t", "g", event="e")
+
+
+# --------------------------------------------------------------------------------------------
+# Cox
+# --------------------------------------------------------------------------------------------
+
+def _efron_negloglik(beta: np.ndarray, X: np.ndarray, t: np.ndarray, e: np.ndarray) -> float:
+    """Efron (1977) partial log-likelihood, written out directly (negated)."""
+    eta = X @ beta
+    r = np.exp(eta)
+    ll = 0.0
+    for tj in np.unique(t[e == 1]):
+        dead = (t == tj) & (e == 1)
+        risk = t >= tj
+        d = dead.sum()
+        s_risk, s_dead = r[risk].sum(), r[dead].sum()
+        ll += eta[dead].sum()
+        for k in range(d):
+            ll -= math.log(s_risk - k / d * s_dead)
+    return -ll
+
+
+def test_cox_matches_direct_efron_maximisation():
+    rng = np.random.default_rng(8)
+    n = 150
+    x = rng.normal(size=n)
+    grp = rng.choice(["p", "q", "r"], size=n)
+    life = rng.exponential(1 / np.exp(0.5 * x + 0.4 * (grp == "r")))
+    t = np.ceil(life * 4)  # integer times: many ties
+    e = (rng.random(n) < 0.8).astype(int)
+    df = pd.DataFrame({"t": t, "e": e, "x": x, "grp": grp})
+    res = churn.fit_cox(df, "t", ["x", "grp"], event="e")
+    X = np.column_stack([x, grp == "q", grp == "r"]).astype(float)
+    opt = optimize.minimize(_efron_negloglik, np.zeros(3), args=(X, t, e), method="BFGS",
+                            options={"gtol": 1e-9})
+    assert res.table["coef"].to_numpy() == pytest.approx(opt.x, abs=2e-5)
+    assert res.log_likelihood == pytest.approx(-opt.fun, abs=1e-6)
+    assert list(res.table["term"]) == ["x", "grp[T.q]", "grp[T.r]"]
+    assert res.reference_levels == {"grp": "p"}
+    tab = res.table
+    assert np.allclose(tab["hazard_ratio"], np.exp(tab["coef"]))
+    assert np.allclose(tab["ci_low"], np.exp(tab["coef"] - Z95 * tab["std_err"]))
+
+
+def test_cox_recovers_log_hazard_ratios_and_ph_holds():
+    rng = np.random.default_rng(12)
+    n = 2000
+    x = rng.normal(size=n)
+    flag = rng.random(n) < 0.5
+    beta = np.array([0.7, -0.5])
+    life = rng.exponential(1 / (0.1 * np.exp(beta[0] * x + beta[1] * flag)))
+    cens = rng.uniform(0, 30, size=n)
+    df = pd.DataFrame({"t": np.minimum(life, cens), "c": (life > cens).astype(int), "x": x,
+                       "flag": flag})
+    res = churn.fit_cox(df, "t", ["x", "flag"], censor="c")
+    tab = res.table.set_index("term")
+    for term, b in zip(["x", "flag"], beta, strict=True):
+        assert abs(tab.loc[term, "coef"] - b) < 4 * tab.loc[term, "std_err"]
+        assert tab.loc[term, "ci_low"] < math.exp(b) < tab.loc[term, "ci_high"]
+    assert res.ph_test["p_value"].min() > 0.01
+    assert list(res.ph_test["term"]) == ["x", "flag"]
+    assert res.n == n and res.n_events == int((1 - df["c"]).sum())
+    assert 0.5 < res.concordance < 1
+
+
+def test_cox_ph_check_flags_crossing_hazards():
+    rng = np.random.default_rng(13)
+    n = 1500
+    grp = rng.random(n) < 0.5
+    # Weibull shapes 0.5 vs 2 with equal scale: hazards cross, PH is violated
+    life = np.where(grp, rng.weibull(0.5, n), rng.weibull(2.0, n)) * 10
+    df = pd.DataFrame({"t": life, "e": 1, "grp": grp})
+    for transform in ("km", "rank"):
+        res = churn.fit_cox(df, "t", ["grp"], event="e", ph_transform=transform)
+        assert res.ph_test.loc[0, "p_value"] < 1e-6
+        assert res.ph_test.loc[0, "transform"] == transform
+
+
+def test_cox_errors():
+    df = _tiny().assign(x=[0.1, 0.5, 0.2, 0.9, 0.3, 0.4])
+    with pytest.raises(EstimationError, match="no events"):
+        churn.fit_cox(df.assign(churned=0), "t", ["x"], event="churned")
+    with pytest.raises(ParameterError, match="ph_transform"):
+        churn.fit_cox(df, "t", ["x"], event="churned", ph_transform="sqrt")
+    with pytest.raises(ParameterError, match="exactly one"):
+        churn.fit_cox(df, "t", ["x"])
+    with pytest.raises(DataError, match="'x' has 1 missing"):
+        churn.fit_cox(df.assign(x=[np.nan, 1, 2, 3, 4, 5]), "t", ["x"], event="churned")
+    res = churn.fit_cox(df.assign(x=[np.nan, 1, 2, 3, 4, 5]), "t", ["x"], event="churned",
+                        missing="drop")
+    assert res.n == 5 and res.n_dropped == 1
