@@ -160,7 +160,7 @@ def _read_datasets_used(folder: Path) -> list[dict[str, str]]:
 
 def _header(study: Study, params: dict[str, Any]) -> str:
     return (
-        f"<header class='report'><h1 style='margin-bottom:.2em'>{html.escape(study.title)}</h1>"
+        f"<header class='report'><p class='caption'>{html.escape(study.title)}</p>"
         f"<p>{html.escape(study.summary)}</p>"
         f"<details><summary>Parameters of this run</summary>{render.params_table(params)}"
         f"</details><p class='caption'>crm-research {html.escape(__version__)} · study "

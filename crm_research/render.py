@@ -31,7 +31,8 @@ h1,h2,h3{color:#173a5e}
 nav.toc{background:#f1f5f9;border:1px solid #d8e0e8;padding:.6em 1.2em;margin:1em 0}
 nav.toc ul{margin:.2em 0;padding-left:1.2em}
 table.data{border-collapse:collapse;font-size:.85em;margin:.5em 0}
-table.data th,table.data td{border-bottom:1px solid #e1e6ec;padding:.25em .6em;text-align:right}
+table.data th,table.data td{border-bottom:1px solid #e1e6ec;padding:.25em .6em;text-align:left;
+vertical-align:top}
 table.data th{background:#eef2f6}
 table.params td,table.params th{padding:.15em .8em;text-align:left;border-bottom:1px solid #eee}
 .table-wrap{overflow-x:auto}
@@ -93,8 +94,8 @@ def notebook_to_html(nb: dict[str, Any], title: str, header_html: str = "") -> s
         elif kind == "code":
             src = _join(cell.get("source", ""))
             tags = cell.get("metadata", {}).get("tags", [])
-            label = "parameters" if ("parameters" in tags or "injected-parameters" in tags) \
-                else "code"
+            label = ("parameters of this run" if "injected-parameters" in tags
+                     else "default parameters" if "parameters" in tags else "code")
             if src.strip():
                 body.append(f"<details class='code'><summary>{label}</summary>"
                             f"<pre>{html.escape(src)}</pre></details>")
