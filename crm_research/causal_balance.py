@@ -11,7 +11,9 @@ samples", Stat. Med. 28:3083-3107:
 After weighting, the numerator uses weighted means (weights ``T/e + (1-T)/(1-e)`` for the
 ATE) while the denominator is kept at the *unweighted* pooled SD of the full sample, so the
 before/after change reflects only the change in means (the convention of R ``cobalt``'s
-``bal.tab`` with ``s.d.denom = "pooled"``; Austin & Stuart 2015, Stat. Med. 34:3661-3679).
+``bal.tab`` with ``s.d.denom = "pooled"`` and ``binary = "std"`` — cobalt's default for binary
+covariates is the raw difference in proportions; Austin & Stuart 2015, Stat. Med.
+34:3661-3679).
 A categorical covariate is expanded into one 0/1 indicator per level.
 """
 

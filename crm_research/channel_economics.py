@@ -115,7 +115,7 @@ def channel_shift_curve(contacts: float, baseline_shares: Sequence[float],
     xs = np.linspace(0.0, top, steps)
     base = contacts * float(s0 @ k)
     cost = base - contacts * xs * (k[i] - k[j])
-    return pd.DataFrame({
-        "shifted_share": xs, "total_cost": cost, "saving": base - cost,
-        "saving_pct": np.where(base > 0, 100.0 * (base - cost) / base if base > 0 else 0.0, 0.0),
-    })
+    saving = base - cost
+    pct = 100.0 * saving / base if base > 0 else np.zeros_like(saving)
+    return pd.DataFrame({"shifted_share": xs, "total_cost": cost, "saving": saving,
+                         "saving_pct": pct})

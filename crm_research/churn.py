@@ -38,6 +38,7 @@ from .survival import (
     kaplan_meier,
     logrank,
     median_from_curve,
+    snapshot_entry,
     survival_data,
 )
 
@@ -62,6 +63,7 @@ __all__ = [
     "lift_table",
     "logrank",
     "median_from_curve",
+    "snapshot_entry",
     "survival_data",
     "top_code",
     "wilson_interval",

@@ -95,6 +95,11 @@ def _check_columns(df: pd.DataFrame, columns: Iterable[str], what: str = "data")
                         f"{list(df.columns)}")
 
 
+def _py(value: Any) -> Any:
+    """A numpy scalar as the plain Python value (for readable error messages)."""
+    return value.item() if isinstance(value, np.generic) else value
+
+
 def binary_outcome(values: Any, name: str = "outcome") -> np.ndarray:
     """Return a 0/1 float array from a bool or 0/1 column; raise ``DataError`` otherwise.
 
@@ -104,7 +109,7 @@ def binary_outcome(values: Any, name: str = "outcome") -> np.ndarray:
     if s.isna().any():
         row = s.index[s.isna().to_numpy()][0]
         raise DataError(f"column {name!r} has {int(s.isna().sum())} missing value(s) "
-                        f"(first at row {row!r}); expected bool or 0/1 without gaps")
+                        f"(first at row {_py(row)!r}); expected bool or 0/1 without gaps")
     if pd.api.types.is_bool_dtype(s):
         return s.to_numpy(dtype=float)
     if pd.api.types.is_numeric_dtype(s):
@@ -112,8 +117,8 @@ def binary_outcome(values: Any, name: str = "outcome") -> np.ndarray:
         bad = ~np.isin(arr, (0.0, 1.0))
         if bad.any():
             row = s.index[bad][0]
-            raise DataError(f"column {name!r} must be bool or 0/1; found {arr[bad][0]!r} at row "
-                            f"{row!r}")
+            raise DataError(f"column {name!r} must be bool or 0/1; found "
+                            f"{_py(arr[bad][0])!r} at row {_py(row)!r}")
         return arr
     raise DataError(f"column {name!r} must be bool or 0/1 numeric, got dtype {s.dtype}")
 
@@ -231,7 +236,7 @@ def top_code(df: pd.DataFrame, column: str, cap: int) -> pd.DataFrame:
     bad = (arr < 0) | (arr != np.floor(arr))
     if bad.any():
         raise DataError(f"top_code: column {column!r} must hold non-negative integers; found "
-                        f"{arr[bad][0]!r} at row {s.index[bad][0]!r}")
+                        f"{_py(arr[bad][0])!r} at row {_py(s.index[bad][0])!r}")
     labels = [str(i) for i in range(int(cap))] + [f"{int(cap)}+"]
     codes = np.minimum(arr.astype(int), int(cap))
     out = df.copy()
@@ -279,7 +284,7 @@ def design_matrix(df: pd.DataFrame, covariates: Sequence[str],
         if s.isna().any():
             row = s.index[s.isna().to_numpy()][0]
             raise DataError(f"covariate {col!r} has {int(s.isna().sum())} missing value(s) "
-                            f"(first at row {row!r}); drop or impute them before fitting")
+                            f"(first at row {_py(row)!r}); drop or impute them before fitting")
         is_cat = (col in categorical or isinstance(s.dtype, pd.CategoricalDtype)
                   or pd.api.types.is_object_dtype(s) or pd.api.types.is_string_dtype(s))
         if pd.api.types.is_bool_dtype(s) and col not in categorical:
@@ -310,7 +315,7 @@ def design_matrix(df: pd.DataFrame, covariates: Sequence[str],
             arr = s.to_numpy(dtype=float)
             if not np.isfinite(arr).all():
                 row = s.index[~np.isfinite(arr)][0]
-                raise DataError(f"covariate {col!r} has a non-finite value at row {row!r}")
+                raise DataError(f"covariate {col!r} has a non-finite value at row {_py(row)!r}")
             parts[col] = arr
         else:
             raise DataError(f"covariate {col!r} has unsupported dtype {s.dtype}; expected "

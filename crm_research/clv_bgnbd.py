@@ -188,24 +188,23 @@ def bgnbd_conditional_expected_purchases(params, t, frequency, recency, T) -> np
 
 
 def bgnbd_probability_n_purchases(params, t, n) -> np.ndarray:
-    """P(X(t) = n) for a new customer (FHL 2005 eq. 8), for comparing calibration histograms."""
+    """P(X(t) = n) for a new customer (FHL 2005 eq. 8)::
+
+        B(a, b+n)/B(a, b) G(r+n)/(G(r) n!) (alpha/(alpha+t))^r (t/(alpha+t))^n
+        + [n > 0] B(a+1, b+n-1)/B(a, b) [1 - (alpha/(alpha+t))^r
+                                           sum_{j<n} G(r+j)/(G(r) j!) (t/(alpha+t))^j]
+    """
     r, alpha, a, b = check_params(params, NAMES, MODEL)
-    n = np.asarray(n, dtype=float)
+    n_arr = np.atleast_1d(np.asarray(n, dtype=float))
     t = float(t)
-    lg = gammaln(r + n) - gammaln(r) - gammaln(n + 1)
-    term1 = np.exp(betaln(a, b + n) - betaln(a, b) + lg + r * np.log(alpha / (alpha + t))
-                   + n * np.log(t / (alpha + t)))
-    # second term: a/(b+n-1) * [1 - (alpha/(alpha+t))^r sum_{j=0}^{n-1} ...] for n > 0
-    out = term1.copy()
-    for i, nn in enumerate(np.atleast_1d(n)):
+    lq = np.log(t / (alpha + t))
+    lp = r * np.log(alpha / (alpha + t))
+    lg = gammaln(r + n_arr) - gammaln(r) - gammaln(n_arr + 1)
+    out = np.exp(betaln(a, b + n_arr) - betaln(a, b) + lg + lp + n_arr * lq)
+    for i, nn in enumerate(n_arr):
         if nn <= 0:
             continue
         j = np.arange(int(nn))
-        s = np.sum(np.exp(gammaln(r + j) - gammaln(r) - gammaln(j + 1)
-                          + j * np.log(t / (alpha + t))))
-        extra = np.exp(betaln(a + 1, b + nn - 1) - betaln(a, b)) * (
-            1 - (alpha / (alpha + t)) ** r * s)
-        np.atleast_1d(out)[i] += extra
-    return out
-
-
+        partial = np.sum(np.exp(gammaln(r + j) - gammaln(r) - gammaln(j + 1) + j * lq))
+        out[i] += np.exp(betaln(a + 1, b + nn - 1) - betaln(a, b)) * (1 - np.exp(lp) * partial)
+    return out if np.ndim(n) else out[0]

@@ -2,7 +2,8 @@
 
 * KMO and Bartlett's test of sphericity are computed here from their formulas.
 * EFA is estimated with statsmodels' ``Factor`` (principal axis or maximum likelihood) and
-  rotated with its ``rotate`` (varimax, promax, ...).
+  rotated with its ``rotate`` (varimax, quartimax, oblimin) or with promax computed here
+  (Hendrickson & White, 1964, as R ``stats::promax``).
 * CFA of a congeneric reflective measurement model is estimated with semopy (ML, Wishart
   objective "MLW" on the covariance matrix with divisor N); the test statistic, the fit indices,
   the RMSEA interval and the SRMR are computed here from the sample and model-implied covariance
@@ -464,9 +465,9 @@ def cfa(
     baseline = independence model, CFI / TLI / RMSEA (+ ``level`` interval) by
     :func:`fit_indices` and SRMR by :func:`srmr_bentler`.
 
-    Constructs need at least two items (a one-item factor is not identified). Errors: semopy
-    failures -> EstimationError; optimiser not converged -> ConvergenceError; df < 0 ->
-    SpecError.
+    A one-item construct is identified by fixing its item's error variance to 0 (the factor
+    is the item; standardised loading 1, rho_C = AVE = 1). Errors: semopy failures ->
+    EstimationError; optimiser not converged -> ConvergenceError; df < 0 -> SpecError.
     """
     import semopy
 
@@ -474,19 +475,15 @@ def cfa(
     if not isinstance(items, pd.DataFrame):
         numeric_items(items, [])
     b = check_blocks(blocks, list(items.columns))
-    for c, v in b.items():
-        if len(v) < 2:
-            raise SpecError(
-                f"construct {c!r} has a single item ({v[0]!r}); a CFA factor needs at least two"
-            )
     cols = [i for v in b.values() for i in v]
     x = numeric_items(items, cols, missing=missing)
     n, p = x.shape
     item_alias = {it: f"x{i}" for i, it in enumerate(cols)}
     con_alias = {c: f"F{i}" for i, c in enumerate(b)}
-    desc = "\n".join(
-        f"{con_alias[c]} =~ " + " + ".join(item_alias[i] for i in v) for c, v in b.items()
-    )
+    lines = [f"{con_alias[c]} =~ " + " + ".join(item_alias[i] for i in v) for c, v in b.items()]
+    # a one-item factor is identified only with its error variance fixed: 0 (item = factor)
+    lines += [f"{item_alias[v[0]]} ~~ 0*{item_alias[v[0]]}" for v in b.values() if len(v) == 1]
+    desc = "\n".join(lines)
     data = x.rename(columns=item_alias)
     try:
         model = semopy.Model(desc)

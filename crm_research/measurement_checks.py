@@ -15,7 +15,7 @@ from pandas.api.types import is_bool_dtype, is_numeric_dtype
 
 from crm_research.errors import DataError, ParameterError, SpecError
 
-MISSING_OPTIONS = ("error", "listwise")
+MISSING_OPTIONS = ("error", "listwise", "mean")
 
 
 def check_blocks(
@@ -72,7 +72,9 @@ def numeric_items(
     """Return ``items[columns]`` as float after checking type, missing values and variance.
 
     ``missing="error"`` raises DataError naming the first column with missing values;
-    ``missing="listwise"`` drops every row with a missing value in any of ``columns``.
+    ``missing="listwise"`` drops every row with a missing value in any of ``columns``;
+    ``missing="mean"`` replaces a missing value by the mean of the item's observed values
+    (seminr's ``mean_replacement``). An item with no observed value is a DataError.
     """
     if not isinstance(items, pd.DataFrame):
         raise DataError(f"items must be a pandas DataFrame, got {type(items).__name__}")
@@ -98,7 +100,13 @@ def numeric_items(
                 f"({len(bad)} item(s) with missing values in total); impute them first "
                 "or pass missing='listwise'"
             )
-        x = x.dropna(axis=0, how="any")
+        if missing == "listwise":
+            x = x.dropna(axis=0, how="any")
+        else:
+            empty = x.columns[x.notna().sum() == 0]
+            if len(empty):
+                raise DataError(f"item {empty[0]!r} has no observed value to take a mean of")
+            x = x.fillna(x.mean())
     if len(x) < min_rows:
         raise DataError(
             f"need at least {min_rows} complete rows for items {columns[:5]}"

@@ -26,6 +26,11 @@ __all__ = ["plot_propensity_overlap", "plot_balance", "plot_effects", "plot_meth
            "plot_overlap_grid", "plot_balance_grid", "plot_shift_curve"]
 
 
+def _label(text: object) -> str:
+    """Text for a tick label: '$' escaped so matplotlib does not read it as mathtext."""
+    return str(text).replace("$", r"\$")
+
+
 def _need(df: pd.DataFrame, cols: Sequence[str], what: str) -> None:
     missing = [c for c in cols if c not in df.columns]
     if missing:
@@ -42,7 +47,7 @@ def plot_propensity_overlap(propensity: np.ndarray, treated: np.ndarray, bins: i
     edges = np.linspace(0.0, 1.0, bins + 1)
     d1 = np.histogram(e[t == 1], bins=edges, density=True)[0]
     d0 = np.histogram(e[t == 0], bins=edges, density=True)[0]
-    fig = Figure(figsize=(7.0, 3.8))
+    fig = Figure(figsize=(7.0, 3.8), layout="constrained")
     ax = fig.subplots()
     width = np.diff(edges)
     ax.bar(edges[:-1], d1, width=width, align="edge", color="C0", alpha=0.8,
@@ -64,14 +69,14 @@ def plot_balance(balance: pd.DataFrame, threshold: float = 0.1,
     _need(balance, ["covariate", "smd_before"], "plot_balance")
     b = balance.reset_index(drop=True)
     y = np.arange(len(b))[::-1]
-    fig = Figure(figsize=(7.0, max(2.5, 0.28 * len(b) + 1.2)))
+    fig = Figure(figsize=(7.0, max(2.5, 0.28 * len(b) + 1.2)), layout="constrained")
     ax = fig.subplots()
     ax.scatter(b["smd_before"].abs(), y, facecolors="none", edgecolors="C1", label="before")
     if "smd_after" in b.columns:
         ax.scatter(b["smd_after"].abs(), y, color="C0", label="after weighting")
     ax.axvline(threshold, color="grey", ls="--", lw=0.8)
     ax.set_yticks(y)
-    ax.set_yticklabels(b["covariate"].astype(str), fontsize=8)
+    ax.set_yticklabels([_label(c) for c in b["covariate"]], fontsize=8)
     ax.set_xlabel("|standardised mean difference|")
     ax.set_title(title)
     ax.legend(loc="lower right", fontsize=8)
@@ -85,9 +90,9 @@ def plot_effects(effects: pd.DataFrame, label: str | Sequence[str] = "treatment"
     labels = [label] if isinstance(label, str) else list(label)
     _need(effects, labels + [estimate, ci_low, ci_high], "plot_effects")
     e = effects.reset_index(drop=True)
-    names = e[labels].astype(str).agg(" · ".join, axis=1)
+    names = e[labels].astype(str).agg(" · ".join, axis=1).map(_label)
     y = np.arange(len(e))[::-1]
-    fig = Figure(figsize=(7.0, max(2.2, 0.35 * len(e) + 1.0)))
+    fig = Figure(figsize=(7.0, max(2.2, 0.35 * len(e) + 1.0)), layout="constrained")
     ax = fig.subplots()
     est = e[estimate].to_numpy(float)
     lo, hi = e[ci_low].to_numpy(float), e[ci_high].to_numpy(float)
@@ -109,7 +114,7 @@ def plot_method_check(draws: pd.DataFrame, outcomes: Sequence[str] | None = None
     outs = list(dict.fromkeys(draws["outcome"])) if outcomes is None else list(outcomes)
     if not outs:
         raise ParameterError("plot_method_check: no outcomes to plot")
-    fig = Figure(figsize=(3.2 * len(outs) + 0.6, 3.8))
+    fig = Figure(figsize=(3.2 * len(outs) + 0.6, 3.8), layout="constrained")
     axes = np.atleast_1d(fig.subplots(1, len(outs)))
     for ax, y in zip(axes, outs, strict=True):
         d = draws[(draws["outcome"] == y) & np.isfinite(draws["estimate"])]
@@ -120,7 +125,7 @@ def plot_method_check(draws: pd.DataFrame, outcomes: Sequence[str] | None = None
                    tick_labels=methods)
         ax.axhline(float(d["truth"].iloc[0]), color="C3", ls="--", lw=1.0,
                    label="experiment")
-        ax.set_title(y, fontsize=9)
+        ax.set_title(_label(y), fontsize=9)
         ax.tick_params(axis="x", labelsize=8)
     axes[0].set_ylabel("estimated effect")
     axes[0].legend(loc="best", fontsize=7)
@@ -135,7 +140,8 @@ def plot_overlap_grid(propensity: dict[str, tuple[np.ndarray, np.ndarray]], bins
         raise ParameterError("plot_overlap_grid: no propensities given")
     names = list(propensity)
     nrows = int(np.ceil(len(names) / ncols))
-    fig = Figure(figsize=(3.2 * min(ncols, len(names)) + 0.4, 2.6 * nrows + 0.4))
+    fig = Figure(figsize=(3.2 * min(ncols, len(names)) + 0.4, 2.6 * nrows + 0.4),
+                 layout="constrained")
     axes = np.atleast_1d(fig.subplots(nrows, min(ncols, len(names)))).ravel()
     edges = np.linspace(0.0, 1.0, bins + 1)
     for ax, name in zip(axes, names, strict=False):
@@ -148,7 +154,7 @@ def plot_overlap_grid(propensity: dict[str, tuple[np.ndarray, np.ndarray]], bins
                label="control")
         ax.axhline(0, color="black", lw=0.6)
         ax.set_xlim(0, 1)
-        ax.set_title(name, fontsize=9)
+        ax.set_title(_label(name), fontsize=9)
         ax.tick_params(labelsize=7)
     for ax in axes[len(names):]:
         ax.set_visible(False)
@@ -164,8 +170,8 @@ def plot_balance_grid(balance: pd.DataFrame, threshold: float = 0.1, ncols: int 
     names = list(dict.fromkeys(balance["treatment"]))
     nrows = int(np.ceil(len(names) / ncols))
     n_cov = int(balance.groupby("treatment").size().max())
-    fig = Figure(figsize=(3.6 * min(ncols, len(names)) + 0.6,
-                          nrows * (0.22 * n_cov + 1.0) + 0.4))
+    fig = Figure(figsize=(4.2 * min(ncols, len(names)) + 0.6,
+                          nrows * (0.22 * n_cov + 1.0) + 0.4), layout="constrained")
     axes = np.atleast_1d(fig.subplots(nrows, min(ncols, len(names)))).ravel()
     for ax, name in zip(axes, names, strict=False):
         b = balance[balance["treatment"] == name].reset_index(drop=True)
@@ -175,8 +181,8 @@ def plot_balance_grid(balance: pd.DataFrame, threshold: float = 0.1, ncols: int 
         ax.scatter(b["smd_after"].abs(), y, color="C0", s=16, label="weighted")
         ax.axvline(threshold, color="grey", ls="--", lw=0.8)
         ax.set_yticks(y)
-        ax.set_yticklabels(b["covariate"].astype(str), fontsize=6)
-        ax.set_title(name, fontsize=9)
+        ax.set_yticklabels([_label(c) for c in b["covariate"]], fontsize=6)
+        ax.set_title(_label(name), fontsize=9)
         ax.tick_params(axis="x", labelsize=7)
     for ax in axes[len(names):]:
         ax.set_visible(False)
@@ -187,14 +193,16 @@ def plot_balance_grid(balance: pd.DataFrame, threshold: float = 0.1, ncols: int 
 
 def plot_shift_curve(curve: pd.DataFrame, title: str = "Channel shift what-if") -> Figure:
     """Saving (absolute and % of baseline cost) against the share of contacts shifted."""
-    _need(curve, ["shifted_share", "saving", "saving_pct"], "plot_shift_curve")
-    fig = Figure(figsize=(6.0, 3.6))
+    _need(curve, ["shifted_share", "total_cost", "saving"], "plot_shift_curve")
+    fig = Figure(figsize=(6.0, 3.6), layout="constrained")
     ax = fig.subplots()
     ax.plot(100 * curve["shifted_share"], curve["saving"], marker="o", color="C0")
     ax.set_xlabel("share of all contacts shifted (%)")
     ax.set_ylabel("saving (currency units)")
-    ax2 = ax.twinx()
-    ax2.plot(100 * curve["shifted_share"], curve["saving_pct"], alpha=0)
-    ax2.set_ylabel("saving (% of baseline cost)")
+    base = float(curve["total_cost"].iloc[0] + curve["saving"].iloc[0])
+    if base > 0:
+        sec = ax.secondary_yaxis("right", functions=(lambda v: 100.0 * v / base,
+                                                     lambda p: p * base / 100.0))
+        sec.set_ylabel("saving (% of baseline cost)")
     ax.set_title(title)
     return fig

@@ -367,6 +367,11 @@ class PLSResult:
     weights_matrix: np.ndarray = field(repr=False)  # (p, L) for treated items
 
     @property
+    def item_data(self) -> pd.DataFrame:
+        """The item values used (after the missing-data treatment), raw scale."""
+        return pd.DataFrame(self.items, index=self.scores.index, columns=self.spec.all_items)
+
+    @property
     def total_effects(self) -> pd.DataFrame:
         """Matrix (source x target) of total effects."""
         return self.effects.pivot(index="source", columns="target", values="total")
@@ -397,8 +402,8 @@ class PLSResult:
 def _specific_indirect(path_matrix: pd.DataFrame, source: str | None,
                        target: str | None) -> pd.DataFrame:
     names = list(path_matrix.index)
-    succ = {a: [b for b in path_matrix.columns if path_matrix.loc[a, b] != 0
-                or _is_edge(path_matrix, a, b)] for a in names}
+    edges = path_matrix.attrs.get("edges", set())
+    succ = {a: [b for b in path_matrix.columns if (a, b) in edges] for a in names}
     rows: list[dict[str, Any]] = []
 
     def walk(chain: list[str]) -> None:
@@ -413,11 +418,6 @@ def _specific_indirect(path_matrix: pd.DataFrame, source: str | None,
     for s in names if source is None else [source]:
         walk([s])
     return pd.DataFrame(rows, columns=["source", "target", "chain", "n_paths", "effect"])
-
-
-def _is_edge(path_matrix: pd.DataFrame, a: str, b: str) -> bool:
-    edges = path_matrix.attrs.get("edges", set())
-    return (a, b) in edges
 
 
 def _coerce_options(scheme: str, tol: float, max_iter: int) -> None:
@@ -490,8 +490,7 @@ def _assemble(spec: ModelSpec, d: _Design, x: np.ndarray, xt: np.ndarray, index:
     adj = np.zeros((m, m), dtype=int)
     for s_, t_ in edges:
         adj[pos[s_], pos[t_]] = 1
-    rr = np.corrcoef(score_df.to_numpy().T) if m > 1 else np.ones((1, 1))
-    rr = (score_df.to_numpy().T @ score_df.to_numpy()) / n
+    rr = (score_df.to_numpy().T @ score_df.to_numpy()) / n   # score correlations
     b_full = np.zeros((m, m))
     b_full[: d.n_lv, : d.n_lv] = beta
     r2_full = np.zeros(m)
@@ -556,9 +555,6 @@ def _assemble(spec: ModelSpec, d: _Design, x: np.ndarray, xt: np.ndarray, index:
         "weight": w[np.arange(d.p), d.blk], "loading": loadings, "communality": communality,
         "redundancy": communality * r2_item,
     })
-    if not scaled:
-        # weights on the raw item scale (plspm reports these): already, as X is only centred
-        pass
     summ = []
     for j, nm in enumerate(names):
         idx = d.block_idx[j]
@@ -962,9 +958,9 @@ def ipma(result: PLSResult, target: str, scale: tuple[float, float] | Mapping[st
     d = _design(spec.without_interactions())
     x = result.items
     if scale is None:
-        scale = spec.scale
-    if scale is None:
-        lo, hi = x.min(axis=0), x.max(axis=0)
+        bounds = [spec.scale_of(it) for it in d.items]
+        lo = np.array([b[0] if b else x[:, i].min() for i, b in enumerate(bounds)])
+        hi = np.array([b[1] if b else x[:, i].max() for i, b in enumerate(bounds)])
     elif isinstance(scale, Mapping):
         try:
             lo = np.array([float(scale[it][0]) for it in d.items])
@@ -1034,7 +1030,8 @@ class MGAResult:
 
 
 def mga_permutation(data: pd.DataFrame, model: ModelSpec | str | Mapping[str, Any], group: str,
-                    groups: Sequence[Any] | None = None, n_perm: int = 1000,
+                    groups: Sequence[Any] | None = None, labels: Mapping[Any, str] | None = None,
+                    n_perm: int = 1000,
                     seed: int | None = 0, scheme: str = "path", scaled: bool = True,
                     missing: str = "listwise", tol: float = 1e-6, max_iter: int = 100
                     ) -> MGAResult:
@@ -1045,6 +1042,7 @@ def mga_permutation(data: pd.DataFrame, model: ModelSpec | str | Mapping[str, An
     The model is estimated in each group (items treated within the group, as separate models);
     the group labels are permuted ``n_perm`` times (seeded) and the model re-estimated in both
     permuted groups. p = (1 + #{|diff_perm| >= |diff_obs|}) / (1 + n_perm_ok), two-sided.
+    ``labels`` maps group values to display names (e.g. {1: "prepaid", 2: "contract"}).
     Permutations where either group fails to estimate are dropped and counted.
     """
     spec = _as_spec(model)
@@ -1108,7 +1106,8 @@ def mga_permutation(data: pd.DataFrame, model: ModelSpec | str | Mapping[str, An
     table["estimate_g2"] = obs2[0]
     table["diff"] = diff_obs
     table["p_value"] = pval
-    return MGAResult(groups=(str(levels[0]), str(levels[1])), n=(n1, n2), n_perm=int(n_perm),
+    names = tuple(_group_label(v, labels) for v in levels)
+    return MGAResult(groups=(names[0], names[1]), n=(n1, n2), n_perm=int(n_perm),
                      n_perm_ok=n_ok, table=table)
 
 
@@ -1199,3 +1198,90 @@ def pls_predict(data: pd.DataFrame, model: ModelSpec | str | Mapping[str, Any], 
         out[col_name] = m[:, c]
     out["pls_beats_lm_rmse"] = out["pls_rmse"] < out["lm_rmse"]
     return out
+
+
+def _group_label(value: Any, labels: Mapping[Any, str] | None) -> str:
+    if labels:
+        for k, v in labels.items():
+            if k == value or str(k) == str(value):
+                return str(v)
+            try:
+                if float(k) == float(value):
+                    return str(v)
+            except (TypeError, ValueError):
+                pass
+    return str(value)
+
+
+# ============================================================================================
+# Mediation and moderation summaries
+# ============================================================================================
+
+def mediation_table(boot: BootstrapResult) -> pd.DataFrame:
+    """Direct and indirect effects with bootstrap intervals and the mediation type of
+    Zhao, Lynch & Chen (2010, J. Consumer Research 37(2), 197-206) as recommended by Hair et al.
+    (2017, Primer, ch. 7): indirect significant and direct significant with the same sign →
+    complementary; opposite sign → competitive; indirect only → indirect-only (full mediation);
+    direct only → direct-only (no mediation); neither → no effect. "Significant" = the
+    bootstrap interval (``boot.ci``) excludes 0; a pair without a direct path has direct = 0.
+    """
+    ind = boot.indirect_effects.set_index(["source", "target"])
+    direct = boot.paths.set_index(["source", "target"])
+    rows = []
+    for (s, t), r in ind.iterrows():
+        ind_sig = bool(r["ci_low"] > 0 or r["ci_high"] < 0)
+        if (s, t) in direct.index:
+            dr = direct.loc[(s, t)]
+            d_est, d_lo, d_hi = dr["estimate"], dr["ci_low"], dr["ci_high"]
+            d_sig = bool(d_lo > 0 or d_hi < 0)
+        else:
+            d_est, d_lo, d_hi, d_sig = 0.0, np.nan, np.nan, False
+        if ind_sig and d_sig:
+            kind = "complementary" if np.sign(d_est) == np.sign(r["estimate"]) else "competitive"
+        elif ind_sig:
+            kind = "indirect-only" if (s, t) in direct.index else "indirect (no direct path)"
+        elif d_sig:
+            kind = "direct-only"
+        else:
+            kind = "no effect"
+        rows.append({"source": s, "target": t, "direct": d_est, "direct_ci_low": d_lo,
+                     "direct_ci_high": d_hi, "indirect": r["estimate"],
+                     "indirect_ci_low": r["ci_low"], "indirect_ci_high": r["ci_high"],
+                     "mediation": kind})
+    return pd.DataFrame(rows)
+
+
+def simple_slopes(result: PLSResult, interaction: str,
+                  at: Sequence[float] = (-1.0, 0.0, 1.0)) -> pd.DataFrame:
+    """Effect of the focal construct on the target at moderator values ``at`` (in SD units of
+    the moderator score) for a two-stage interaction (Aiken & West 1991; Hair et al. 2018,
+    Advanced Issues, ch. 7): slope(m) = b_x + b_int * m / sd(x*m), because the interaction
+    term is the standardised product of the standardised scores.
+    """
+    inter = {i.name: i for i in result.spec.interactions}.get(interaction)
+    if inter is None:
+        raise ParameterError(f"model {result.spec.name!r} has no interaction {interaction!r}")
+    x_name, m_name = inter.of
+    target = [t for s, t in result.spec.paths if s == interaction][0]
+    pm = result.path_matrix
+    prod = result.scores[x_name].to_numpy() * result.scores[m_name].to_numpy()
+    sd = prod.std()
+    b_x = pm.loc[x_name, target]
+    b_i = pm.loc[interaction, target]
+    return pd.DataFrame({"moderator": m_name, "moderator_sd": list(at),
+                         "focal": x_name, "target": target,
+                         "slope": [b_x + b_i * m / sd for m in at]})
+
+
+def ipma_priorities(table: pd.DataFrame) -> pd.DataFrame:
+    """Add a ``quadrant`` column to an IPMA table (Ringle & Sarstedt 2016): constructs with
+    above-average importance and below-average performance are where improvement pays most
+    ("improve first"); then "keep up" (high, high), "low priority" (low, low), "possible
+    overkill" (low importance, high performance). Sorted by importance, descending."""
+    out = table.copy()
+    hi_imp = out["importance"] >= out["importance"].mean()
+    hi_perf = out["performance"] >= out["performance"].mean()
+    out["quadrant"] = np.select(
+        [hi_imp & ~hi_perf, hi_imp & hi_perf, ~hi_imp & ~hi_perf],
+        ["improve first", "keep up", "low priority"], "possible overkill")
+    return out.sort_values("importance", ascending=False).reset_index(drop=True)

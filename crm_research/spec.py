@@ -36,7 +36,7 @@ from .errors import SpecError
 MODES = ("A", "B")
 INTERACTION_METHODS = ("two_stage",)
 _TOP_KEYS = {"name", "data", "constructs", "paths", "interactions", "codebook", "scale",
-             "description"}
+             "description", "group"}
 
 
 @dataclass(frozen=True)
@@ -73,6 +73,9 @@ class ModelSpec:
     codebook: str | None = None
     scale: tuple[float, float] | None = None
     description: str = ""
+    group: str | None = None
+    group_labels: tuple[tuple[Any, str], ...] = ()
+    item_scales: tuple[tuple[str, float, float], ...] = ()
     _index: dict[str, int] = field(default_factory=dict, compare=False, repr=False)
 
     def __post_init__(self) -> None:
@@ -110,6 +113,23 @@ class ModelSpec:
     def blocks(self) -> dict[str, list[str]]:
         """{construct: [items]} in construct order."""
         return {c.name: list(c.items) for c in self.constructs}
+
+    def blocks_of_mode(self, mode: str = "A", min_items: int = 1) -> dict[str, list[str]]:
+        """{construct: [items]} of the blocks in ``mode`` with at least ``min_items`` items."""
+        return {c.name: list(c.items) for c in self.constructs
+                if c.mode == mode and len(c.items) >= min_items}
+
+    def scale_of(self, item: str) -> tuple[float, float] | None:
+        """Theoretical (min, max) of an item: its own entry under ``scale.items``, else the
+        model-wide ``scale``, else None."""
+        for it, lo, hi in self.item_scales:
+            if it == item:
+                return (lo, hi)
+        return self.scale
+
+    @property
+    def modes(self) -> dict[str, str]:
+        return {c.name: c.mode for c in self.constructs}
 
     def predecessors(self, target: str) -> list[str]:
         """Sources with a path into ``target`` (constructs, then interaction terms)."""
@@ -149,7 +169,8 @@ class ModelSpec:
             name=self.name, constructs=self.constructs,
             paths=tuple(p for p in self.paths if p[0] not in inter),
             data=self.data, interactions=(), codebook=self.codebook, scale=self.scale,
-            description=self.description,
+            description=self.description, group=self.group, group_labels=self.group_labels,
+            item_scales=self.item_scales,
         )
 
     def to_dict(self) -> dict[str, Any]:
@@ -159,8 +180,13 @@ class ModelSpec:
             out["description"] = self.description
         if self.data is not None:
             out["data"] = self.data
-        if self.scale is not None:
-            out["scale"] = {"min": self.scale[0], "max": self.scale[1]}
+        if self.scale is not None or self.item_scales:
+            sc: dict[str, Any] = {}
+            if self.scale is not None:
+                sc.update({"min": self.scale[0], "max": self.scale[1]})
+            if self.item_scales:
+                sc["items"] = {it: [lo, hi] for it, lo, hi in self.item_scales}
+            out["scale"] = sc
         out["constructs"] = {c.name: {"items": list(c.items), "mode": c.mode}
                              for c in self.constructs}
         paths: dict[str, list[str]] = {}
@@ -172,6 +198,9 @@ class ModelSpec:
                                    for i in self.interactions}
         if self.codebook is not None:
             out["codebook"] = self.codebook
+        if self.group is not None:
+            out["group"] = ({"column": self.group, "labels": dict(self.group_labels)}
+                            if self.group_labels else self.group)
         return out
 
 
@@ -333,7 +362,7 @@ def parse_spec(obj: Mapping[str, Any] | str | Path) -> ModelSpec:
                                 f"its own constructs ({t!r})")
     construct_edges = [(s, t) for s, t in edges if s in constructs]
     involved = {c for e in construct_edges for c in e} | {t for _, t in edges}
-    for iname, inter in interactions.items():
+    for inter in interactions.values():
         involved |= set(inter.of)
     isolated = [c for c in constructs if c not in involved]
     if isolated:
@@ -342,6 +371,26 @@ def parse_spec(obj: Mapping[str, Any] | str | Path) -> ModelSpec:
 
     scale = obj.get("scale")
     scale_t: tuple[float, float] | None = None
+    item_scales: list[tuple[str, float, float]] = []
+    if isinstance(scale, Mapping) and "items" in scale:
+        scale = dict(scale)
+        per_item = scale.pop("items") or {}
+        if not isinstance(per_item, Mapping):
+            raise SpecError(f"model {name!r}: 'scale.items' must map item -> [min, max]")
+        for it, rng_ in per_item.items():
+            if it not in owner:
+                raise SpecError(f"model {name!r}: 'scale.items' names unknown item {it!r}")
+            try:
+                lo_i, hi_i = float(rng_[0]), float(rng_[1])
+            except (TypeError, ValueError, IndexError, KeyError) as exc:
+                raise SpecError(f"model {name!r}: scale of item {it!r} must be [min, max], "
+                                f"got {rng_!r}") from exc
+            if not hi_i > lo_i:
+                raise SpecError(f"model {name!r}: scale of item {it!r}: max {hi_i} must "
+                                f"exceed min {lo_i}")
+            item_scales.append((str(it), lo_i, hi_i))
+        if not scale:
+            scale = None
     if scale is not None:
         try:
             lo, hi = (float(scale["min"]), float(scale["max"])) if isinstance(scale, Mapping) \
@@ -359,6 +408,7 @@ def parse_spec(obj: Mapping[str, Any] | str | Path) -> ModelSpec:
     edges_sorted = sorted(edges, key=lambda e: (pos[e[1]], pos[e[0]]))
     data = obj.get("data")
     codebook = obj.get("codebook")
+    group, group_labels = _parse_group(obj.get("group"), name)
     return ModelSpec(
         name=name,
         constructs=tuple(constructs[n] for n in order),
@@ -368,7 +418,40 @@ def parse_spec(obj: Mapping[str, Any] | str | Path) -> ModelSpec:
         codebook=None if codebook is None else str(codebook),
         scale=scale_t,
         description=str(obj.get("description", "")),
+        group=group,
+        group_labels=group_labels,
+        item_scales=tuple(item_scales),
     )
+
+
+def _parse_group(raw: Any, name: str) -> tuple[str | None, tuple[tuple[Any, str], ...]]:
+    """``group: column`` or ``group: {column: c, labels: {value: label}}`` (default MGA split)."""
+    if raw is None:
+        return None, ()
+    if isinstance(raw, str):
+        return raw, ()
+    if isinstance(raw, Mapping) and isinstance(raw.get("column"), str):
+        labels = raw.get("labels") or {}
+        if not isinstance(labels, Mapping):
+            raise SpecError(f"model {name!r}: group labels must be a mapping value -> label")
+        return raw["column"], tuple((k, str(v)) for k, v in labels.items())
+    raise SpecError(f"model {name!r}: 'group' must be a column name or "
+                    f"{{column: name, labels: {{value: label}}}}, got {raw!r}")
+
+
+def model_data(spec: ModelSpec) -> pd.DataFrame:
+    """The data set named in the spec's ``data``: a bundled data set or a CSV path."""
+    from . import datasets
+
+    if spec.data is None:
+        raise SpecError(f"model {spec.name!r} names no data set ('data:' is missing)")
+    if spec.data in datasets.names():
+        return datasets.load(spec.data)
+    path = Path(spec.data)
+    if path.suffix.lower() == ".csv" and path.is_file():
+        return pd.read_csv(path)
+    raise SpecError(f"model {spec.name!r}: data {spec.data!r} is neither a bundled data set "
+                    f"({', '.join(datasets.names())}) nor an existing CSV file")
 
 
 def builtin_models() -> list[str]:

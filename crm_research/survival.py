@@ -49,6 +49,7 @@ from .churn_models import (
     _check_frame,
     _complete_rows,
     _ordered_levels,
+    _py,
     _reference_levels,
     _z,
     binary_outcome,
@@ -58,6 +59,7 @@ from .errors import ConvergenceError, DataError, EstimationError, ParameterError
 
 __all__ = [
     "survival_data",
+    "snapshot_entry",
     "KMResult",
     "kaplan_meier",
     "median_from_curve",
@@ -75,31 +77,80 @@ _TOL = float(np.sqrt(np.finfo(float).eps))
 
 
 def survival_data(df: pd.DataFrame, duration: str, event: str | None = None,
-                  censor: str | None = None) -> tuple[np.ndarray, np.ndarray]:
-    """Validated ``(durations, events)`` arrays (float, 0/1 int) from a DataFrame.
+                  censor: str | None = None, entry: str | None = None
+                  ) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
+    """Validated ``(durations, events, entries)`` arrays from a DataFrame.
 
     Exactly one of ``event`` (1 = churned) or ``censor`` (1 = censored; event = 1 − censor)
-    must be given. Raises ``DataError`` naming the column and row of a bad value.
+    must be given. ``entry`` (optional) is the time at which a customer came under observation
+    (delayed entry / left truncation): the customer is at risk on (entry, duration]; it must
+    satisfy 0 <= entry <= duration. ``entries`` is None without ``entry``. Raises
+    ``DataError`` naming the column and row of a bad value.
     """
     df = _check_frame(df)
     if (event is None) == (censor is None):
         raise ParameterError("give exactly one of event= (1 = churned) or censor= "
                              "(1 = still a customer, censored)")
     flag = event if event is not None else censor
-    _check_columns(df, [duration, flag], "survival data")
-    t = df[duration]
+    _check_columns(df, [duration, flag] + ([entry] if entry else []), "survival data")
+    t_arr = _nonnegative(df, duration, "duration")
+    e_arr = binary_outcome(df[flag], flag).astype(int)
+    if censor is not None:
+        e_arr = 1 - e_arr
+    if entry is None:
+        return t_arr, e_arr, None
+    en_arr = _nonnegative(df, entry, "entry")
+    bad = en_arr > t_arr
+    if bad.any():
+        row = df.index[bad][0]
+        raise DataError(f"entry column {entry!r} must not exceed duration {duration!r}; row "
+                        f"{_py(row)!r} has entry {_py(en_arr[bad][0])!r} > duration "
+                        f"{_py(t_arr[bad][0])!r}")
+    unseen = (e_arr == 1) & (en_arr >= t_arr)
+    if unseen.any():
+        row = df.index[unseen][0]
+        raise DataError(f"row {_py(row)!r} has an event at its entry time ({entry!r} = "
+                        f"{duration!r} = {_py(t_arr[unseen][0])!r}); a customer is at risk only "
+                        "after entry, so the event cannot be counted")
+    return t_arr, e_arr, en_arr
+
+
+def _nonnegative(df: pd.DataFrame, column: str, what: str) -> np.ndarray:
+    t = df[column]
     if not pd.api.types.is_numeric_dtype(t) or pd.api.types.is_bool_dtype(t):
-        raise DataError(f"duration column {duration!r} must be numeric, got dtype {t.dtype}")
+        raise DataError(f"{what} column {column!r} must be numeric, got dtype {t.dtype}")
     t_arr = t.to_numpy(dtype=float)
     bad = ~np.isfinite(t_arr) | (t_arr < 0)
     if bad.any():
         row = t.index[bad][0]
-        raise DataError(f"duration column {duration!r} must be finite and >= 0; found "
-                        f"{t_arr[bad][0]!r} at row {row!r} ({int(bad.sum())} bad value(s))")
-    e_arr = binary_outcome(df[flag], flag).astype(int)
-    if censor is not None:
-        e_arr = 1 - e_arr
-    return t_arr, e_arr
+        raise DataError(f"{what} column {column!r} must be finite and >= 0; found "
+                        f"{_py(t_arr[bad][0])!r} at row {_py(row)!r} "
+                        f"({int(bad.sum())} bad value(s))")
+    return t_arr
+
+
+def snapshot_entry(df: pd.DataFrame, duration: str, window: float,
+                   name: str = "entry") -> pd.DataFrame:
+    """Copy of ``df`` with an entry-time column for snapshot ("current customers") data.
+
+    When a data set holds only customers who were active at the start of an observation
+    window of length ``window`` (e.g. the Telco sample: customers of last month, churn = left
+    during that month, tenure = months with the firm), each customer was under observation only
+    during (max(duration − window, 0), duration]. Analysing durations from 0 instead treats
+    the sample as a cohort followed from sign-up and ignores the customers of the same cohorts
+    who left before the window (left truncation; Klein & Moeschberger 2003, sec. 4.6). The new
+    column ``name`` = max(duration − window, 0) is meant for the ``entry=`` argument.
+    """
+    df = _check_frame(df)
+    _check_columns(df, [duration], "snapshot_entry")
+    if not isinstance(window, int | float) or isinstance(window, bool) or not window > 0:
+        raise ParameterError(f"snapshot_entry: window must be a positive number, got {window!r}")
+    if name in df.columns:
+        raise ParameterError(f"snapshot_entry: column {name!r} already exists")
+    t_arr = _nonnegative(df, duration, "duration")
+    out = df.copy()
+    out[name] = np.maximum(t_arr - float(window), 0.0)
+    return out
 
 
 def _group_levels(df: pd.DataFrame, group: str) -> list[Hashable]:
@@ -108,7 +159,7 @@ def _group_levels(df: pd.DataFrame, group: str) -> list[Hashable]:
     if s.isna().any():
         row = s.index[s.isna().to_numpy()][0]
         raise DataError(f"group column {group!r} has {int(s.isna().sum())} missing value(s) "
-                        f"(first at row {row!r})")
+                        f"(first at row {_py(row)!r})")
     levels = _ordered_levels(s)
     if len(levels) > 50:
         raise ParameterError(f"group column {group!r} has {len(levels)} levels; at most 50 "
@@ -120,19 +171,27 @@ def _group_levels(df: pd.DataFrame, group: str) -> list[Hashable]:
 # Kaplan-Meier
 # --------------------------------------------------------------------------------------------
 
-def _km_table(t: np.ndarray, e: np.ndarray, z: float, ci_transform: str) -> pd.DataFrame:
-    """Kaplan-Meier table (lifelines fit) with Greenwood intervals computed as documented."""
-    from lifelines import KaplanMeierFitter
+def _risk_counts(times: np.ndarray, t: np.ndarray, entry: np.ndarray | None) -> np.ndarray:
+    """Number at risk just before each of ``times``: #{i: entry_i < time <= t_i}."""
+    t_sorted = np.sort(t)
+    gone = np.searchsorted(t_sorted, times, side="left")  # t_i < time
+    if entry is None:
+        return len(t) - gone
+    entered = np.searchsorted(np.sort(entry), times, side="left")  # entry_i < time
+    return entered - gone
 
-    kmf = KaplanMeierFitter()
-    kmf.fit(t, event_observed=e)
-    et = kmf.event_table
-    times = et.index.to_numpy(dtype=float)
-    n_risk = et["at_risk"].to_numpy(dtype=float)
-    d = et["observed"].to_numpy(dtype=float)
-    c = et["censored"].to_numpy(dtype=float)
-    surv = kmf.survival_function_.iloc[:, 0].reindex(et.index).to_numpy(dtype=float)
+
+def _km_table(t: np.ndarray, e: np.ndarray, entry: np.ndarray | None, z: float,
+              ci_transform: str) -> pd.DataFrame:
+    """Kaplan-Meier table with Greenwood intervals, computed as documented in the module."""
+    times = np.unique(np.r_[0.0, t])
+    n_risk = _risk_counts(times, t, entry).astype(float)
+    idx = np.searchsorted(times, t)
+    d = np.bincount(idx, weights=e, minlength=len(times))
+    c = np.bincount(idx, weights=1 - e, minlength=len(times))
     with np.errstate(divide="ignore", invalid="ignore"):
+        factor = np.where(d > 0, 1.0 - d / n_risk, 1.0)
+        surv = np.cumprod(factor)
         terms = np.where(d > 0, d / (n_risk * (n_risk - d)), 0.0)
     greenwood = np.cumsum(terms)  # inf once S reaches 0
     with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
@@ -149,15 +208,17 @@ def _km_table(t: np.ndarray, e: np.ndarray, z: float, ci_transform: str) -> pd.D
             se_theta = se_log / np.abs(log_s)
             low = np.exp(-np.exp(theta + z * se_theta))
             high = np.exp(-np.exp(theta - z * se_theta))
+        std_err = surv * se_log
     no_event_yet = greenwood == 0
     low = np.where(no_event_yet, 1.0, low)
     high = np.where(no_event_yet, 1.0, high)
     zero = surv <= 0
     low = np.where(zero, np.nan, low)
     high = np.where(zero, np.nan, high)
+    std_err = np.where(zero, np.nan, std_err)
     return pd.DataFrame({"time": times, "at_risk": n_risk.astype(int), "events": d.astype(int),
                          "censored": c.astype(int), "survival": surv,
-                         "std_err": surv * np.sqrt(greenwood), "ci_low": low, "ci_high": high})
+                         "std_err": std_err, "ci_low": low, "ci_high": high})
 
 
 def median_from_curve(times: Any, values: Any, p: float = 0.5) -> float:
@@ -214,17 +275,21 @@ class KMResult:
 
 def kaplan_meier(df: pd.DataFrame, duration: str, event: str | None = None,
                  censor: str | None = None, group: str | None = None, level: float = 0.95,
-                 ci_transform: str = "log-log") -> KMResult:
+                 ci_transform: str = "log-log", entry: str | None = None) -> KMResult:
     """Kaplan-Meier survival curves with pointwise intervals and median survival, by group.
 
     See the module docstring for the estimator, Greenwood variance, the ``ci_transform``
     options and the median rule. Without ``group`` one curve labelled 'all' is returned.
+    With ``entry`` (delayed entry, see ``survival_data``) the risk set at time t is
+    {i: entry_i < t <= duration_i} (the product-limit estimator under left truncation; Klein &
+    Moeschberger 2003, sec. 4.6; R ``survfit(Surv(entry, time, event) ~ 1)``); the curve is then
+    conditional on surviving to the smallest entry time.
     """
     z = _z(level)
     if ci_transform not in CI_TRANSFORMS:
         raise ParameterError(f"ci_transform must be one of {list(CI_TRANSFORMS)}, got "
                              f"{ci_transform!r}")
-    t, e = survival_data(df, duration, event, censor)
+    t, e, en = survival_data(df, duration, event, censor, entry)
     if group is None:
         labels = np.array(["all"] * len(t), dtype=object)
         levels: list[Hashable] = ["all"]
@@ -234,7 +299,7 @@ def kaplan_meier(df: pd.DataFrame, duration: str, event: str | None = None,
     curves, medians = [], []
     for lev in levels:
         m = labels == lev
-        tab = _km_table(t[m], e[m], z, ci_transform)
+        tab = _km_table(t[m], e[m], None if en is None else en[m], z, ci_transform)
         tab.insert(0, "group", str(lev))
         curves.append(tab)
         medians.append({
@@ -271,34 +336,59 @@ class LogRankResult:
 
 
 def logrank(df: pd.DataFrame, duration: str, group: str, event: str | None = None,
-            censor: str | None = None) -> LogRankResult:
-    """Log-rank test of equal survival curves across the levels of ``group``."""
-    from lifelines.statistics import multivariate_logrank_test
+            censor: str | None = None, entry: str | None = None) -> LogRankResult:
+    """Log-rank test of equal survival curves across the levels of ``group``.
 
-    t, e = survival_data(df, duration, event, censor)
+    At each distinct event time j with nⱼ at risk (nᵍⱼ in group g) and dⱼ events:
+    Eᵍ = Σⱼ dⱼ nᵍⱼ/nⱼ, U = O − E and
+    Vᵍʰ = Σⱼ dⱼ (nⱼ − dⱼ)/(nⱼ − 1) · (nᵍⱼ/nⱼ)(δᵍʰ − nʰⱼ/nⱼ);
+    the statistic Uᵀ V⁻¹ U over the first k − 1 groups is chi-square with k − 1 df
+    (Klein & Moeschberger 2003, sec. 7.3; equals R ``survdiff`` and lifelines
+    ``multivariate_logrank_test``). With ``entry`` the risk sets respect delayed entry.
+    """
+    t, e, en = survival_data(df, duration, event, censor, entry)
     levels = _group_levels(df, group)
     if len(levels) < 2:
         raise EstimationError(f"logrank: group {group!r} has only one level; need two or more")
     if e.sum() == 0:
         raise EstimationError("logrank: there are no events; the test is undefined")
     labels = np.array([str(v) for v in df[group].to_numpy(dtype=object)], dtype=object)
-    res = multivariate_logrank_test(t, labels, e)
-    # observed/expected per group, E_g = Σ_j d_j n_gj / n_j over distinct event times
+    names = [str(v) for v in levels]
     event_times = np.unique(t[e == 1])
-    at_risk = (t[None, :] >= event_times[:, None])
-    deaths = (t[None, :] == event_times[:, None]) & (e[None, :] == 1)
-    n_j = at_risk.sum(axis=1)
-    d_j = deaths.sum(axis=1)
+    n_g = np.column_stack([
+        _risk_counts(event_times, t[labels == g], None if en is None else en[labels == g])
+        for g in names]).astype(float)
+    idx = np.searchsorted(event_times, t[e == 1])
+    d_g = np.column_stack([
+        np.bincount(idx[labels[e == 1] == g], minlength=len(event_times)) for g in names
+    ]).astype(float)
+    n_j = n_g.sum(axis=1)
+    d_j = d_g.sum(axis=1)
+    if np.any(n_j <= 0):
+        raise DataError("logrank: an event occurs at a time when nobody is at risk (an event "
+                        "at its entry time?)")
+    share = n_g / n_j[:, None]
+    expected = (d_j[:, None] * share).sum(axis=0)
+    observed = d_g.sum(axis=0)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        w = np.where(n_j > 1, d_j * (n_j - d_j) / (n_j - 1), 0.0)
+    k = len(names)
+    V = np.zeros((k, k))
+    for a in range(k):
+        for b in range(k):
+            V[a, b] = np.sum(w * share[:, a] * ((a == b) - share[:, b]))
+    U = observed - expected
+    try:
+        stat = float(U[:-1] @ np.linalg.solve(V[:-1, :-1], U[:-1]))
+    except np.linalg.LinAlgError as exc:
+        raise EstimationError("logrank: singular variance matrix (a group has nobody at risk "
+                              "at any event time?)") from exc
     rows = []
-    for lev in levels:
-        m = labels == str(lev)
-        expected = float(np.sum(d_j * at_risk[:, m].sum(axis=1) / n_j))
-        observed = int(e[m].sum())
-        rows.append({"group": str(lev), "n": int(m.sum()), "observed": observed,
-                     "expected": expected,
-                     "o_over_e": observed / expected if expected > 0 else np.nan})
-    return LogRankResult(statistic=float(res.test_statistic),
-                         df=int(res.degrees_of_freedom), p_value=float(res.p_value),
+    for i, g in enumerate(names):
+        rows.append({"group": g, "n": int((labels == g).sum()), "observed": int(observed[i]),
+                     "expected": float(expected[i]),
+                     "o_over_e": observed[i] / expected[i] if expected[i] > 0 else np.nan})
+    return LogRankResult(statistic=stat, df=k - 1, p_value=float(stats.chi2.sf(stat, k - 1)),
                          table=pd.DataFrame(rows))
 
 
@@ -313,7 +403,8 @@ class CoxResult:
     ``table``: per term ``coef`` (log hazard ratio), ``std_err``, ``z``, ``p_value``,
     ``hazard_ratio``, ``ci_low``, ``ci_high`` (Wald interval of the hazard ratio).
     ``ph_test``: per term the Schoenfeld-residual test ``statistic`` (chi-square, 1 df) and
-    ``p_value`` (small p = evidence against proportional hazards for that term).
+    ``p_value`` (small p = evidence against proportional hazards for that term); NaN for a
+    model with delayed entry (not implemented in lifelines).
     """
 
     table: pd.DataFrame
@@ -334,7 +425,8 @@ class CoxResult:
     def fit_table(self) -> pd.DataFrame:
         """One-row-per-statistic summary of the fit (for display)."""
         return pd.DataFrame({
-            "statistic": ["n", "events", "rows dropped (missing)", "partial log-likelihood",
+            "statistic": ["n", "events", "rows dropped (missing / never at risk)",
+                          "partial log-likelihood",
                           "LR chi2", "LR df", "LR p-value", "concordance (Harrell's C)"],
             "value": [self.n, self.n_events, self.n_dropped, self.log_likelihood, self.lr_stat,
                       self.lr_df, self.lr_p, self.concordance],
@@ -345,14 +437,18 @@ def fit_cox(df: pd.DataFrame, duration: str, covariates: Sequence[str],
             event: str | None = None, censor: str | None = None,
             reference: dict[str, Any] | None = None,
             categorical: Sequence[str] | None = None, level: float = 0.95,
-            ph_transform: str = "km", missing: str = "raise") -> CoxResult:
+            ph_transform: str = "km", missing: str = "raise",
+            entry: str | None = None) -> CoxResult:
     """Cox proportional-hazards model with hazard ratios and a proportional-hazards check.
 
     Covariates are coded by ``design_matrix`` (treatment coding; see ``churn_models``). Ties:
     Efron. ``ph_transform`` is the time transform of the Schoenfeld-residual test (``'km'``,
     R's default, ``'rank'``, ``'identity'`` or ``'log'``). ``missing='drop'`` drops incomplete
-    rows (counted in ``n_dropped``). Fitting failures (non-convergence, separation) are raised
-    as ``ConvergenceError`` / ``EstimationError``.
+    rows (counted in ``n_dropped``). With ``entry`` (delayed entry) the risk set at time t is
+    {i: entry_i < t <= duration_i}; rows with entry = duration are never at risk and are left
+    out (counted in ``n_dropped``) (lifelines ``entry_col``; R ``coxph(Surv(entry, time,
+    event) ~ ...)``). Fitting failures (non-convergence, separation) are raised as
+    ``ConvergenceError`` / ``EstimationError``.
     """
     from lifelines import CoxPHFitter
     from lifelines.exceptions import ConvergenceError as LLConvergenceError
@@ -371,24 +467,33 @@ def fit_cox(df: pd.DataFrame, duration: str, covariates: Sequence[str],
     if flag is None or (event is not None and censor is not None):
         raise ParameterError("give exactly one of event= (1 = churned) or censor= "
                              "(1 = still a customer, censored)")
-    _check_columns(df, [duration, flag, *covariates], "fit_cox")
-    data = _complete_rows(df, [duration, flag, *covariates], missing)
+    time_cols = [duration, flag] + ([entry] if entry else [])
+    _check_columns(df, [*time_cols, *covariates], "fit_cox")
+    data = _complete_rows(df, [*time_cols, *covariates], missing)
     n_dropped = len(df) - len(data)
-    t, e = survival_data(data, duration, event, censor)
+    t, e, en = survival_data(data, duration, event, censor, entry)
+    if en is not None and np.any(en >= t):
+        # censored at their entry time: never at risk, no contribution to the partial likelihood
+        keep = en < t
+        data, t, e, en = data[keep], t[keep], e[keep], en[keep]
+        n_dropped += int((~keep).sum())
     if e.sum() == 0:
         raise EstimationError("fit_cox: there are no events; hazard ratios are undefined")
     X = design_matrix(data, covariates, reference=reference, categorical=categorical)
-    reserved = {"__duration", "__event"}
+    reserved = {"__duration", "__event", "__entry"}
     if reserved & set(X.columns):
         raise SpecError(f"fit_cox: covariate names {sorted(reserved)} are reserved")
     frame = X.reset_index(drop=True).copy()
     frame["__duration"] = t
     frame["__event"] = e
+    if en is not None:
+        frame["__entry"] = en
     cph = CoxPHFitter(penalizer=0.0)
     with warnings.catch_warnings():
         warnings.simplefilter("error", LLConvergenceWarning)
         try:
-            cph.fit(frame, duration_col="__duration", event_col="__event")
+            cph.fit(frame, duration_col="__duration", event_col="__event",
+                    entry_col="__entry" if en is not None else None)
         except LLConvergenceWarning as exc:
             raise EstimationError(f"fit_cox: the fit is unstable — some covariate (nearly) "
                                   f"separates churners from stayers or has too little "
@@ -405,17 +510,22 @@ def fit_cox(df: pd.DataFrame, duration: str, covariates: Sequence[str],
         "p_value": 2.0 * stats.norm.sf(np.abs(zval)), "hazard_ratio": np.exp(params),
         "ci_low": np.exp(params - z * se), "ci_high": np.exp(params + z * se),
     })
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        ph = proportional_hazard_test(cph, frame, time_transform=ph_transform)
-    ph_sum = ph.summary
-    ph_table = pd.DataFrame({
-        "term": [str(i if not isinstance(i, tuple) else i[0]) for i in ph_sum.index],
-        "statistic": ph_sum["test_statistic"].to_numpy(dtype=float),
-        "p_value": ph_sum["p"].to_numpy(dtype=float),
-    })
-    ph_table = ph_table.set_index("term").reindex(list(X.columns)).reset_index()
-    ph_table["transform"] = ph_transform
+    if en is None:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            ph = proportional_hazard_test(cph, frame, time_transform=ph_transform)
+        ph_sum = ph.summary
+        ph_table = pd.DataFrame({
+            "term": [str(i if not isinstance(i, tuple) else i[0]) for i in ph_sum.index],
+            "statistic": ph_sum["test_statistic"].to_numpy(dtype=float),
+            "p_value": ph_sum["p"].to_numpy(dtype=float),
+        })
+        ph_table = ph_table.set_index("term").reindex(list(X.columns)).reset_index()
+        ph_table["transform"] = ph_transform
+    else:  # lifelines has no Schoenfeld residuals under delayed entry
+        ph_table = pd.DataFrame({"term": list(X.columns), "statistic": np.nan,
+                                 "p_value": np.nan,
+                                 "transform": "not available with delayed entry"})
     lr = cph.log_likelihood_ratio_test()
     return CoxResult(
         table=table, ph_test=ph_table, n=len(t), n_events=int(e.sum()), n_dropped=n_dropped,

@@ -118,7 +118,7 @@ def _prepare(
     dates = log[date_col]
     if not pd.api.types.is_datetime64_any_dtype(dates):
         try:
-            dates = pd.to_datetime(dates, errors="coerce")
+            dates = pd.to_datetime(dates, errors="coerce", format="mixed")
         except (ValueError, TypeError) as exc:
             raise DataError(f"column {date_col!r} cannot be read as dates") from exc
     if getattr(dates.dt, "tz", None) is not None:
@@ -410,7 +410,7 @@ def standardize_log(
     miss = [c for c in (customer_col, date_col, value_col) if c not in raw.columns]
     if miss:
         raise DataError(f"transaction data lacks column(s) {miss}; it has {list(raw.columns)}")
-    dates = pd.to_datetime(raw[date_col], errors="coerce")
+    dates = pd.to_datetime(raw[date_col], errors="coerce", format="mixed")
     if dates.isna().any():
         row = raw.index[np.argmax(dates.isna().to_numpy())]
         raise DataError(f"column {date_col!r} has a missing/unparsable date at row {row!r}")

@@ -11,6 +11,8 @@ established implementations are copied with their source:
   AVE, rhoA), ``tests/fixtures/V_3_5_X/cross_loadings.csv``, ``tests/fixtures/V_3_5_X/htmt.csv``,
   ``tests/fixtures/V_3_6_0/item_stats.csv``, ``tests/fixtures/V_3_5_X/vifs/
   flat_vif_antecedents1.csv`` (github.com/sem-in-r/seminr).
+* R plspm's ``unidim`` table for the ECSI satisfaction data (GoogleCloudPlatform/plspm-python,
+  tests/data/satisfaction_unidim.csv).
 * lavaan 0.6.13 output of a published CFA (github.com/hcp4715/R4Psy,
   output/chp9/CFA_KAMF.md): chi2 = 747.225, df = 14, N = 1511, baseline chi2 = 4811.691 on 21
   df -> CFI 0.847, TLI 0.770, RMSEA 0.186, 90% CI 0.175-0.198.
@@ -238,6 +240,31 @@ def test_htmt_uses_absolute_correlations_like_seminr():
     assert M.htmt(flipped, blocks).loc["A", "B"] == pytest.approx(0.2 / np.sqrt(0.3), abs=1e-12)
 
 
+def test_htmt_matches_direct_definition_with_single_item_block():
+    data = _simulate_factor_model(
+        {"A": [0.7, 0.6, 0.8], "B": [0.8], "C": [0.5, 0.9]},
+        np.array([[1, 0.3, 0.2], [0.3, 1, 0.5], [0.2, 0.5, 1]]),
+        n=300,
+        seed=4,
+    )
+    blocks = {"A": ["a1", "a2", "a3"], "B": ["b1"], "C": ["c1", "c2"]}
+    r = data.corr().abs()
+
+    def mono(cols, geo):
+        if len(cols) == 1:
+            return 1.0
+        v = [r.loc[a, b] for i, a in enumerate(cols) for b in cols[i + 1 :]]
+        return float(np.exp(np.mean(np.log(v)))) if geo else float(np.mean(v))
+
+    for kind, geo in (("htmt", False), ("htmt2", True)):
+        h = M.htmt(data, blocks, kind=kind)
+        for x, y in (("A", "B"), ("A", "C"), ("B", "C")):
+            het = r.loc[blocks[x], blocks[y]].to_numpy()
+            num = np.exp(np.mean(np.log(het))) if geo else het.mean()
+            ref = num / np.sqrt(mono(blocks[x], geo) * mono(blocks[y], geo))
+            assert h.loc[x, y] == pytest.approx(ref, abs=1e-12), (kind, x, y)
+
+
 def test_kmo_two_variables_is_one_half_and_bartlett_formula():
     r = np.array([[1.0, 0.42], [0.42, 1.0]])
     res = kmo_from_corr(r, ["a", "b"])
@@ -349,6 +376,31 @@ def test_cross_loadings_and_inner_vif_match_seminr_fixture(mobi):
     )
 
 
+def test_unidimensionality_matches_plspm_on_satisfaction(ecsi):
+    """R plspm's ``unidim`` table for the satisfaction data, as stored (R write.csv output) in
+    the regression tests of the Python port: GoogleCloudPlatform/plspm-python,
+    tests/data/satisfaction_unidim.csv."""
+    ref = pd.DataFrame(
+        [
+            [0.830226690205339, 0.882203311183515, 3.01780990053354, 0.777635750863909],
+            [0.84658407892526, 0.890855432982731, 3.10231374752292, 0.610546737862663],
+            [0.871324954769643, 0.906899737529554, 3.30598735662497, 0.567777281450322],
+            [0.835722840511797, 0.890444224132854, 2.68153094464434, 0.600684167284007],
+            [0.894010912676559, 0.926700636965068, 3.03999878726797, 0.422000089566117],
+            [0.819421641029961, 0.881371093219811, 2.60472075864966, 0.573454889436363],
+        ],
+        index=list(ECSI_BLOCKS),
+        columns=["alpha", "dg_rho", "eig_1st", "eig_2nd"],
+    )
+    out = M.unidimensionality(ecsi, ECSI_BLOCKS).set_index("construct")
+    np.testing.assert_allclose(out[ref.columns], ref, atol=1e-12)
+    assert out["unidimensional"].all()
+    # reliability() without loadings uses the same first-principal-component loadings
+    rel = M.reliability(ecsi, ECSI_BLOCKS).set_index("construct")
+    np.testing.assert_allclose(rel["rho_c"], ref["dg_rho"], atol=1e-12)
+    assert (rel["loading_source"] == "pc1").all()
+
+
 def test_item_statistics_match_seminr_fixture(mobi):
     out = M.item_statistics(mobi, MOBI_BLOCKS).set_index("item")
     # seminr V_3_6_0/item_stats.csv: mean, sd, kurtosis (b2 = excess + 3), skewness
@@ -422,6 +474,37 @@ def test_cfa_chi2_agrees_with_semopy(sim_data, sim_cfa):
     chi2_semopy, _ = semopy.stats.calc_chi2(m)
     assert sim_cfa.fit.loc[0, "chi2"] == pytest.approx(chi2_semopy, rel=1e-6)
     assert sim_cfa.fit.loc[0, "df"] == semopy.stats.calc_dof(m)
+    est = m.inspect(std_est=True)
+    est = est[est["op"] == "~"].set_index("lval")["Est. Std"].astype(float)
+    ours = sim_cfa.loadings.set_index("item")["std_loading"]
+    np.testing.assert_allclose(ours[est.index], est, atol=1e-6)
+
+
+def test_measurement_indices_from_pls_engine_match_seminr(mobi):
+    """End to end: the project's PLS engine + this module reproduce seminr's reliability table
+    and inner VIFs for the fixture model (seminr's own convergence tolerance limits the match
+    to about 1e-6)."""
+    from crm_research import pls
+
+    spec = {
+        "name": "seminr fixture model",
+        "data": "ecsi_mobi",
+        "constructs": {c: {"items": v, "mode": "A"} for c, v in MOBI_BLOCKS.items()},
+        "paths": {"Satisfaction": ["Image", "Expectation", "Value"]},
+    }
+    res = pls.estimate_pls(mobi, spec, scheme="path", tol=1e-10, max_iter=1000)
+    om = res.outer_model.set_index("item")
+    rel = M.reliability(
+        res.item_data, MOBI_BLOCKS, loadings=om["loading"], weights=om["weight"]
+    ).set_index("construct")
+    for col in ["alpha", "rho_c", "ave", "rho_a"]:
+        np.testing.assert_allclose(rel[col], SEMINR_RELIABILITY[col], atol=2e-6, err_msg=col)
+    vif = M.vif_inner(res.scores, spec["paths"])
+    np.testing.assert_allclose(
+        vif["vif"], [1.6139498810707, 1.36849662441311, 1.37801850355244], atol=2e-6
+    )
+    cl = M.cross_loadings(res.item_data, res.scores, MOBI_BLOCKS)
+    np.testing.assert_allclose(cl[list(MOBI_BLOCKS)].to_numpy(), SEMINR_CROSS, atol=2e-6)
 
 
 def test_cfa_rejects_misspecified_model(sim_data):
@@ -481,6 +564,19 @@ def test_efa_recovers_simple_structure(sim_data):
     np.testing.assert_allclose(pat.loc[SIM_BLOCKS["G"], g_col], TRUE_LOADINGS["G"], atol=0.05)
     np.testing.assert_allclose(pat.loc[SIM_BLOCKS["F"], g_col], 0.0, atol=0.05)
     assert res.factor_corr.iloc[0, 1] == 0.0
+
+
+def test_cfa_single_item_construct_has_fixed_error_variance():
+    data = _simulate_factor_model(
+        {"A": [0.8, 0.7, 0.6], "B": [1.0]}, np.array([[1, 0.5], [0.5, 1]]), n=500, seed=9
+    )
+    res = M.cfa(data, {"A": ["a1", "a2", "a3"], "B": ["b1"]})
+    ld = res.loadings.set_index("item")
+    assert ld.loc["b1", "std_loading"] == pytest.approx(1.0, abs=1e-9)
+    assert ld.loc["b1", "residual_variance"] == 0.0
+    # 4 items: 10 moments - (2 free loadings + 3 factor (co)variances + 3 error variances)
+    assert res.fit.loc[0, "df"] == 2 and res.n_params == 8
+    assert res.factor_corr.loc["A", "B"] == pytest.approx(0.5, abs=0.1)
 
 
 def test_ecsi_cfa_flags_expectation_quality_overlap(ecsi):
@@ -622,8 +718,6 @@ def test_bad_blocks_raise_spec_errors(ecsi):
         M.reliability(ecsi, {"A": []})
     with pytest.raises(SpecError, match="at least two constructs"):
         M.htmt(ecsi, {"A": ["imag1", "imag2"]})
-    with pytest.raises(SpecError, match="single item"):
-        M.cfa(ecsi, {"A": ["imag1", "imag2"], "B": ["sat1"]})
     with pytest.raises(SpecError, match="loadings has no value for 'imag2'"):
         M.reliability(ecsi, {"A": ["imag1", "imag2"]}, loadings=pd.Series({"imag1": 0.8}))
 
@@ -640,6 +734,11 @@ def test_bad_data_raise_data_errors(ecsi):
         M.cronbach_alpha(df, {"A": ["imag1", "imag2"]})
     out = M.cronbach_alpha(df, {"A": ["imag1", "imag2"]}, missing="listwise")
     assert out.loc[0, "n"] == len(df) - 4
+    mean_rep = M.cronbach_alpha(df, {"A": ["imag1", "imag2"]}, missing="mean")
+    filled = df.assign(imag2=df["imag2"].fillna(df["imag2"].mean()))
+    by_hand = M.cronbach_alpha(filled, {"A": ["imag1", "imag2"]})
+    assert mean_rep.loc[0, "n"] == len(df)
+    assert mean_rep.loc[0, "alpha"] == pytest.approx(by_hand.loc[0, "alpha"], abs=1e-14)
     stats_ = M.item_statistics(df, {"A": ["imag1", "imag2"]}).set_index("item")
     assert stats_.loc["imag2", "missing"] == 4 and stats_.loc["imag2", "n"] == len(df) - 4
 
@@ -653,7 +752,7 @@ def test_bad_parameters_raise_parameter_errors(ecsi):
     with pytest.raises(ParameterError, match="n_boot"):
         M.htmt_table(ecsi, blocks, n_boot=-1)
     with pytest.raises(ParameterError, match="missing"):
-        M.cronbach_alpha(ecsi, blocks, missing="mean")
+        M.cronbach_alpha(ecsi, blocks, missing="drop")
     with pytest.raises(ParameterError, match="n_factors"):
         M.efa(ecsi, 0, columns=ECSI_BLOCKS["IMAG"])
     with pytest.raises(ParameterError, match="mode of construct"):

@@ -596,3 +596,31 @@ def test_batched_fit_equals_single_fit_for_weighted_moments() -> None:
     np.testing.assert_allclose(fit.w[0], res.weights_matrix, atol=1e-12)
     spec2 = parse_spec(spec.to_dict())
     assert spec2 == spec
+
+
+def test_mediation_slopes_priorities_and_labels() -> None:
+    from crm_research.pls import ipma_priorities, mediation_table, simple_slopes
+
+    boot = bootstrap_pls(SAT, "ecsi_satisfaction", n_boot=80, seed=2, jackknife=False)
+    med = mediation_table(boot).set_index(["source", "target"])
+    # EXPE -> SAT: direct ~0 (not significant), indirect clearly positive → indirect-only
+    assert med.loc[("EXPE", "SAT"), "mediation"] == "indirect-only"
+    assert med.loc[("IMAG", "LOY"), "mediation"] == "complementary"
+    assert med.loc[("IMAG", "QUAL"), "mediation"] == "indirect (no direct path)"
+    table = ipma_priorities(ipma(boot.estimates, "LOY")[0])
+    assert table["importance"].is_monotonic_decreasing
+    assert set(table["quadrant"]) <= {"improve first", "keep up", "low priority",
+                                      "possible overkill"}
+    rng = np.random.default_rng(4)
+    x, m = rng.normal(size=(2, 300))
+    df = pd.DataFrame({"x": x, "m": m, "y": 0.4 * x + 0.3 * x * m + rng.normal(size=300)})
+    spec = {"name": "mod", "constructs": {"X": ["x"], "M": ["m"], "Y": ["y"]},
+            "paths": {"Y": ["X", "M", "XxM"]}, "interactions": {"XxM": {"of": ["X", "M"]}}}
+    res = estimate_pls(df, spec)
+    sl = simple_slopes(res, "XxM", at=(-1, 0, 1))
+    assert sl["slope"].iloc[0] < sl["slope"].iloc[1] < sl["slope"].iloc[2]
+    assert sl["slope"].iloc[1] == pytest.approx(res.path_matrix.loc["X", "Y"])
+    cr = datasets.load("corp_rep")
+    out = mga_permutation(cr, "corp_rep_simple", "servicetype",
+                          labels={1: "prepaid", 2: "contract"}, n_perm=10, missing="mean")
+    assert set(out.groups) == {"prepaid", "contract"} and sum(out.n) == 344

@@ -153,3 +153,35 @@ def test_unknown_model_name() -> None:
         load_model("nope")
     with pytest.raises(SpecError, match="does not exist"):
         load_model("missing_file.yaml")
+
+
+def test_group_and_item_scales() -> None:
+    spec = load_model("corp_rep_moderation")
+    assert spec.group == "servicetype"
+    assert dict(spec.group_labels) == {1: "prepaid", 2: "contract"}
+    assert spec.scale_of("switch_4") == (1.0, 4.0)
+    assert spec.scale_of("comp_1") == (1.0, 7.0)
+    assert load_model("ecsi_satisfaction").group == "gender"
+    assert load_model("ecsi_mobi").group is None
+    bad = _base()
+    bad["scale"] = {"min": 1, "max": 7, "items": {"zz": [1, 5]}}
+    with pytest.raises(SpecError, match="unknown item 'zz'"):
+        parse_spec(bad)
+    bad["scale"] = {"items": {"a1": [5, 1]}}
+    with pytest.raises(SpecError, match="must exceed"):
+        parse_spec(bad)
+    with pytest.raises(SpecError, match="'group' must be"):
+        parse_spec({**_base(), "group": 3})
+
+
+def test_model_data_and_mode_helpers() -> None:
+    from crm_research.spec import model_data
+
+    spec = load_model("corp_rep_extended")
+    assert len(model_data(spec)) == 344
+    assert list(spec.blocks_of_mode("B")) == ["QUAL", "PERF", "CSOR", "ATTR"]
+    assert list(spec.blocks_of_mode("A", min_items=2)) == ["COMP", "LIKE", "CUSL"]
+    with pytest.raises(SpecError, match="names no data set"):
+        model_data(parse_spec(_base()))
+    with pytest.raises(SpecError, match="neither a bundled data set"):
+        model_data(parse_spec({**_base(), "data": "nope"}))

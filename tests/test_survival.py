@@ -152,7 +152,7 @@ def test_logrank_hand_computed():
     assert res.p_value == pytest.approx(stats.chi2.sf(0.36 / 0.74, 1))
     tab = res.table.set_index("group")
     assert tab.loc["A", "expected"] == pytest.approx(1.4)
-    assert tab.loc["B", "expected"] == pytest.approx(2.6)
+    assert tab.loc["B", "expected"] == pytest.approx(5 - 1.4)  # Σ E = Σ O
     assert tab["observed"].tolist() == [2, 3]
 
 
@@ -247,15 +247,90 @@ def test_cox_ph_check_flags_crossing_hazards():
 
 
 def test_cox_errors():
-    df = _tiny().assign(x=[0.1, 0.5, 0.2, 0.9, 0.3, 0.4])
+    rng = np.random.default_rng(1)
+    df = pd.DataFrame({"t": rng.exponential(5, 60).round(1) + 0.1,
+                       "churned": (rng.random(60) < 0.7).astype(int), "x": rng.normal(size=60)})
     with pytest.raises(EstimationError, match="no events"):
         churn.fit_cox(df.assign(churned=0), "t", ["x"], event="churned")
     with pytest.raises(ParameterError, match="ph_transform"):
         churn.fit_cox(df, "t", ["x"], event="churned", ph_transform="sqrt")
     with pytest.raises(ParameterError, match="exactly one"):
         churn.fit_cox(df, "t", ["x"])
+    gappy = df.assign(x=[np.nan] + list(df["x"].iloc[1:]))
     with pytest.raises(DataError, match="'x' has 1 missing"):
-        churn.fit_cox(df.assign(x=[np.nan, 1, 2, 3, 4, 5]), "t", ["x"], event="churned")
-    res = churn.fit_cox(df.assign(x=[np.nan, 1, 2, 3, 4, 5]), "t", ["x"], event="churned",
-                        missing="drop")
-    assert res.n == 5 and res.n_dropped == 1
+        churn.fit_cox(gappy, "t", ["x"], event="churned")
+    res = churn.fit_cox(gappy, "t", ["x"], event="churned", missing="drop")
+    assert res.n == 59 and res.n_dropped == 1
+    # a covariate that separates churners from stayers: infinite hazard ratio
+    sep = df.assign(x=df["churned"] * 10.0 + rng.normal(scale=0.01, size=60))
+    sep.loc[sep["churned"] == 1, "t"] = sep["t"].max() + 1 + np.arange(int(sep["churned"].sum()))
+    with pytest.raises(EstimationError):
+        churn.fit_cox(sep.assign(t=sep["t"].rank()), "t", ["x"], event="churned")
+
+
+# --------------------------------------------------------------------------------------------
+# delayed entry (left truncation) and cross-checks with lifelines
+# --------------------------------------------------------------------------------------------
+
+def test_km_delayed_entry_hand_computed():
+    df = pd.DataFrame({"t": [2, 3, 3, 5], "e": [1, 1, 0, 1], "entry": [0, 1, 2, 2]})
+    cur = churn.kaplan_meier(df, "t", event="e", entry="entry").curves.set_index("time")
+    # risk set at t: entry < t <= duration. t=2: {1, 2}; t=3: {2, 3, 4}; t=5: {4}
+    assert cur.loc[[2.0, 3.0, 5.0], "at_risk"].tolist() == [2, 3, 1]
+    assert cur.loc[[2.0, 3.0, 5.0], "survival"].tolist() == pytest.approx([1 / 2, 1 / 3, 0])
+    with pytest.raises(DataError, match="must not exceed"):
+        churn.kaplan_meier(df.assign(entry=[0, 4, 0, 0]), "t", event="e", entry="entry")
+    with pytest.raises(DataError, match="event at its entry time"):
+        churn.kaplan_meier(df.assign(entry=[2, 0, 0, 0]), "t", event="e", entry="entry")
+
+
+def test_snapshot_entry():
+    df = pd.DataFrame({"tenure": [0, 1, 5, 72]})
+    out = churn.snapshot_entry(df, "tenure", 1)
+    assert out["entry"].tolist() == [0, 0, 4, 71]
+    assert "entry" not in df.columns
+    with pytest.raises(ParameterError, match="window"):
+        churn.snapshot_entry(df, "tenure", 0)
+
+
+def test_logrank_matches_lifelines_and_entry_zero_is_no_entry():
+    from lifelines.statistics import multivariate_logrank_test
+
+    rng = np.random.default_rng(31)
+    g = rng.choice(["x", "y", "z"], size=240)
+    t = np.ceil(rng.exponential(np.where(g == "z", 4.0, 6.0)))
+    e = (rng.random(240) < 0.75).astype(int)
+    df = pd.DataFrame({"t": t, "e": e, "g": g, "zero": 0.0})
+    ours = churn.logrank(df, "t", "g", event="e")
+    ref = multivariate_logrank_test(t, g, e)
+    assert ours.statistic == pytest.approx(ref.test_statistic, rel=1e-9)
+    assert ours.p_value == pytest.approx(ref.p_value, rel=1e-7)
+    with_entry = churn.logrank(df, "t", "g", event="e", entry="zero")
+    assert with_entry.statistic == pytest.approx(ours.statistic, rel=1e-12)
+
+
+def test_cox_with_entry_matches_direct_efron():
+    rng = np.random.default_rng(17)
+    n = 200
+    x = rng.normal(size=n)
+    life = np.ceil(rng.exponential(1 / (0.2 * np.exp(0.6 * x))))
+    entry = np.floor(rng.uniform(0, 1, n) * (life - 1).clip(0))
+    e = (rng.random(n) < 0.85).astype(int)
+    df = pd.DataFrame({"t": life, "e": e, "x": x, "en": entry})
+    res = churn.fit_cox(df, "t", ["x"], event="e", entry="en")
+
+    def negll(beta):
+        eta = x * beta[0]
+        r = np.exp(eta)
+        ll = 0.0
+        for tj in np.unique(life[e == 1]):
+            dead = (life == tj) & (e == 1)
+            risk = (entry < tj) & (life >= tj)
+            d = dead.sum()
+            s_risk, s_dead = r[risk].sum(), r[dead].sum()
+            ll += eta[dead].sum() - sum(math.log(s_risk - k / d * s_dead) for k in range(d))
+        return -ll
+
+    opt = optimize.minimize(negll, np.zeros(1), method="BFGS", options={"gtol": 1e-9})
+    assert res.table.loc[0, "coef"] == pytest.approx(opt.x[0], abs=2e-5)
+    assert res.ph_test["p_value"].isna().all()

@@ -1,0 +1,58 @@
+"""Timing of the measurement-quality functions on the ECSI satisfaction data (250 x 27).
+
+Run: ``python benchmarks/bench_measurement.py`` — prints one line per measured figure.
+"""
+
+from __future__ import annotations
+
+import time
+
+from crm_research import datasets
+from crm_research import measurement as M
+
+BLOCKS = {
+    "IMAG": [f"imag{i}" for i in range(1, 6)],
+    "EXPE": [f"expe{i}" for i in range(1, 6)],
+    "QUAL": [f"qual{i}" for i in range(1, 6)],
+    "VAL": [f"val{i}" for i in range(1, 5)],
+    "SAT": [f"sat{i}" for i in range(1, 5)],
+    "LOY": [f"loy{i}" for i in range(1, 5)],
+}
+
+
+def _time(label: str, fn, repeat: int = 3) -> None:
+    best = float("inf")
+    for _ in range(repeat):
+        t0 = time.perf_counter()
+        fn()
+        best = min(best, time.perf_counter() - t0)
+    print(f"{label}: {best:.3f} s (best of {repeat})")
+
+
+def main() -> None:
+    data = datasets.load("ecsi_satisfaction")
+    items = [i for v in BLOCKS.values() for i in v]
+    _time("reliability table (6 constructs, PC1 loadings)", lambda: M.reliability(data, BLOCKS))
+    _time("HTMT matrix", lambda: M.htmt(data, BLOCKS))
+    _time(
+        "HTMT bootstrap CI, 1000 resamples",
+        lambda: M.htmt_table(data, BLOCKS, n_boot=1000, seed=1),
+    )
+    _time(
+        "HTMT2 bootstrap CI, 1000 resamples",
+        lambda: M.htmt_table(data, BLOCKS, kind="htmt2", n_boot=1000, seed=1),
+    )
+    _time(
+        "alpha bootstrap CI, 1000 resamples x 6 constructs",
+        lambda: M.cronbach_alpha(data, BLOCKS, ci_method="bootstrap", n_boot=1000, seed=1),
+    )
+    _time(
+        "EFA 6 factors (pa, promax) + KMO + Bartlett",
+        lambda: M.efa(data, 6, columns=items, rotation="promax"),
+    )
+    M.cfa(data, BLOCKS)  # warm-up: first call imports semopy
+    _time("CFA 6 factors / 27 items (semopy ML + fit indices)", lambda: M.cfa(data, BLOCKS))
+
+
+if __name__ == "__main__":
+    main()
