@@ -39,6 +39,11 @@ E-value", Ann. Intern. Med. 167:268-274).
 Subgroup effects: :func:`subgroup_effects` (with a Cochran Q test of equal effects) and the
 multi-arm helpers :func:`arm_effects`, :func:`arm_subgroup_effects`.
 
+Companion modules: :mod:`crm_research.causal_balance` (standardised differences, overlap),
+:mod:`crm_research.causal_check` (method check on confounded samples of an experiment),
+:mod:`crm_research.causal_observational` (AIPW with diagnostics and E-values for several
+treatments), :mod:`crm_research.plots_causal` (figures).
+
 Errors: :class:`~crm_research.errors.EstimationError` when a group is empty, the outcome is
 constant, or propensities show no overlap; :class:`~crm_research.errors.DataError` for missing
 columns / values; :class:`~crm_research.errors.ParameterError` for bad arguments.
@@ -54,7 +59,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from .errors import DataError, EstimationError, ParameterError
+from .errors import ConvergenceError, DataError, EstimationError, ParameterError
 
 __all__ = [
     "EffectEstimate",
@@ -256,7 +261,8 @@ def fit_logistic(X: np.ndarray, y: np.ndarray, max_iter: int = 100,
 
     ``X`` must contain the intercept column. Convergence when the relative change of the
     deviance is below ``tol`` (criterion of R ``glm.fit``, tighter tolerance). Rank-deficient
-    designs are handled by a minimum-norm Newton step. Returns the coefficients. Under
+    designs are handled by a minimum-norm Newton step. Returns the coefficients; raises
+    ConvergenceError after ``max_iter`` iterations without convergence. Under
     (quasi-)separation the coefficients drift and fitted probabilities approach 0/1; the
     overlap check of the caller reports that.
     """
@@ -264,21 +270,24 @@ def fit_logistic(X: np.ndarray, y: np.ndarray, max_iter: int = 100,
     y = np.asarray(y, dtype=float)
     beta = np.zeros(X.shape[1])
     dev_old = np.inf
-    for _ in range(max_iter):
+    for _ in range(max_iter + 1):
         eta = np.clip(X @ beta, -35.0, 35.0)
         p = 1.0 / (1.0 + np.exp(-eta))
         with np.errstate(divide="ignore", invalid="ignore"):
             dev = -2.0 * np.sum(np.where(y > 0, y * np.log(p), 0.0)
                                 + np.where(y < 1, (1 - y) * np.log1p(-p), 0.0))
         if np.isfinite(dev_old) and abs(dev - dev_old) / (abs(dev) + 0.1) < tol:
-            break
+            return beta
         dev_old = dev
         w = p * (1.0 - p)
         hess = X.T @ (w[:, None] * X)
         grad = X.T @ (y - p)
         step = np.linalg.lstsq(hess, grad, rcond=None)[0]
         beta = beta + step
-    return beta
+    raise ConvergenceError(
+        f"logistic regression did not converge in {max_iter} Newton iterations "
+        f"(last relative deviance change above {tol:g})"
+    )
 
 
 def _logistic_predict(X: np.ndarray, beta: np.ndarray) -> np.ndarray:
@@ -509,6 +518,9 @@ def ipw(data: pd.DataFrame, outcome: str, treatment: str, covariates: Sequence[s
     SE: sandwich for the stacked estimating equations ``X(T - e(β))``,
     ``T(y - mu1)/e``, ``(1-T)(y - mu0)/(1-e)`` (M-estimation; Lunceford & Davidian 2004,
     section 3.2). Clipped units contribute no derivative with respect to β. Normal interval.
+
+    No overlap: EstimationError when more than ``max_extreme_share`` of the *untrimmed*
+    propensities lie within ``overlap_tol`` of 0 or 1 (trimming does not hide it).
     """
     level = _check_level(level)
     eps = _check_eps(eps)
@@ -566,12 +578,18 @@ def ipw(data: pd.DataFrame, outcome: str, treatment: str, covariates: Sequence[s
                   propensity=e)
 
 
-def _fold_ids(n: int, n_folds: int, seed: int) -> np.ndarray:
-    """Seeded random split of ``n`` units into ``n_folds`` folds of (near-)equal size."""
+def _fold_ids(t: np.ndarray, n_folds: int, seed: int) -> np.ndarray:
+    """Seeded random split into ``n_folds`` folds, stratified by treatment.
+
+    Treated and control units are shuffled separately (``numpy.random.default_rng(seed)``)
+    and dealt to the folds in turn, so every fold holds ⌊n_t/K⌋ or ⌈n_t/K⌉ units of each
+    group.
+    """
     rng = np.random.default_rng(seed)
-    folds = np.empty(n, dtype=int)
-    for k, idx in enumerate(np.array_split(rng.permutation(n), n_folds)):
-        folds[idx] = k
+    folds = np.empty(len(t), dtype=int)
+    for group in (1.0, 0.0):
+        idx = rng.permutation(np.flatnonzero(t == group))
+        folds[idx] = np.arange(len(idx)) % n_folds
     return folds
 
 
@@ -607,7 +625,9 @@ def aipw(data: pd.DataFrame, outcome: str, treatment: str, covariates: Sequence[
     ``φ1 = m1 + T(y - m1)/e``, ``φ0 = m0 + (1-T)(y - m0)/(1-e)``; ``mu_t = mean(φ_t)``,
     ATE = ``mean(φ1 - φ0)``, covariance of (mu1, mu0) = ``cov(φ1, φ0)/n`` (sample
     covariance, ddof=1); normal interval. ``n_folds=1`` means no cross-fitting (nuisance
-    models fitted and evaluated on all data). The fold split is seeded by ``seed``.
+    models fitted and evaluated on all data). The fold split is random, stratified by
+    treatment and seeded by ``seed``. No overlap: as in :func:`ipw` (checked on the
+    untrimmed cross-fitted propensities).
     """
     level = _check_level(level)
     eps = _check_eps(eps)
@@ -628,7 +648,12 @@ def aipw(data: pd.DataFrame, outcome: str, treatment: str, covariates: Sequence[
     X = _add_intercept(covariate_matrix(data, covariates).to_numpy())
     if n_folds > 1 and n < 2 * n_folds:
         raise ParameterError(f"n_folds={n_folds} is too many for {n} units")
-    folds = _fold_ids(n, n_folds, seed) if n_folds > 1 else np.zeros(n, dtype=int)
+    if n_folds > 1 and min(n1, n - n1) < n_folds:
+        raise EstimationError(
+            f"n_folds={n_folds} needs at least {n_folds} treated and {n_folds} control units "
+            f"for {treatment!r}; found {n1} and {n - n1} — use fewer folds"
+        )
+    folds = _fold_ids(t, n_folds, seed) if n_folds > 1 else np.zeros(n, dtype=int)
     e_raw = np.empty(n)
     m1 = np.empty(n)
     m0 = np.empty(n)
@@ -701,9 +726,12 @@ def e_value(rr: float, ci_low: float | None = None,
     contains 1 the E-value for the limit is 1. Returns ``{"e_value": ..., "e_value_ci": ...}``
     (``e_value_ci`` NaN when no limits are given).
     """
-    vals = [rr] + [v for v in (ci_low, ci_high) if v is not None]
-    if any((not np.isfinite(v)) or v <= 0 for v in vals):
-        raise ParameterError(f"risk ratios must be positive and finite, got {vals}")
+    limits = [v for v in (ci_low, ci_high) if v is not None]
+    if not (np.isfinite(rr) and rr > 0) or any(np.isnan(v) or v <= 0 for v in limits):
+        raise ParameterError(
+            f"risk ratio must be positive and finite and its limits positive, got "
+            f"{[rr] + limits}"
+        )
     if ci_low is not None and ci_high is not None and not ci_low <= rr <= ci_high:
         raise ParameterError(f"risk ratio {rr} is not inside its interval [{ci_low}, {ci_high}]")
     out = {"e_value": _e_point(rr), "e_value_ci": float("nan")}

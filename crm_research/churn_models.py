@@ -321,6 +321,16 @@ def design_matrix(df: pd.DataFrame, covariates: Sequence[str],
             raise DataError(f"covariate {col!r} has unsupported dtype {s.dtype}; expected "
                             "numeric, bool or categorical")
     X = pd.DataFrame(parts, index=df.index)
+    constant = [c for c in X.columns if c != "Intercept" and np.ptp(X[c].to_numpy()) == 0]
+    if constant:
+        raise EstimationError(f"design_matrix: column(s) {constant} do not vary in these data "
+                              "(a constant covariate or a category with a single observed "
+                              "level); its effect cannot be estimated — remove it")
+    single = [c for c in covariates if not any(
+        k == c or k.startswith(f"{c}[T.") for k in X.columns)]
+    if single:
+        raise EstimationError(f"design_matrix: categorical covariate(s) {single} have a single "
+                              "observed level; remove them")
     _check_rank(X)
     return X
 

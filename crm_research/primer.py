@@ -53,14 +53,16 @@ Each function is one textbook formula, with its source:
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
+from importlib import resources
 
 import numpy as np
 import pandas as pd
+import yaml
 from scipy import optimize, stats
 
-from .errors import DataError, ParameterError
+from .errors import DataError, ParameterError, SpecError
 
 __all__ = [
     "funnel_rates", "funnel_from_flags",
@@ -70,7 +72,10 @@ __all__ = [
     "churn_rate", "annualise_churn", "lapse_share",
     "pareto_share", "pareto_curve", "pareto_share_ci", "customer_totals",
     "attitudinal_loyalty", "repeat_buyer_share", "dick_basu_segments",
-    "response_lift", "campaign_cell_vs_rollout", "exact_proportion_ci",
+    "response_lift", "campaign_cell_vs_rollout", "exact_proportion_ci", "load_glossary",
+    "rate_by_group", "score_summary", "crm_type_headlines", "clv_formula_vs_model",
+    "TRANSACTION_DATASETS", "transaction_log", "clv_formula_table",
+    "customer_share_for_value_share",
 ]
 
 TIMINGS = ("end", "start")
@@ -220,6 +225,20 @@ def retention_clv_grid(retentions: Sequence[float], discount_rates: Sequence[flo
     out = pd.DataFrame.from_dict(rows, orient="index")
     out.index.name = "retention"
     return out
+
+
+def clv_formula_table(margin: float, retention: float, discount_rate: float,
+                      horizon: int) -> pd.DataFrame:
+    """CLV of one customer under both timing conventions, over ``horizon`` periods and over an
+    infinite horizon. Columns: timing, horizon, formula, clv."""
+    rows = []
+    for tm, f_fin, f_inf in (("end", "Σ_{t=1..H} m·r^t/(1+d)^t", "m·r/(1+d−r)"),
+                             ("start", "Σ_{t=0..H} m·r^t/(1+d)^t", "m·(1+d)/(1+d−r)")):
+        rows.append({"timing": tm, "horizon": str(int(horizon)), "formula": f_fin,
+                     "clv": retention_clv(margin, retention, discount_rate, horizon, tm)})
+        rows.append({"timing": tm, "horizon": "infinite", "formula": f_inf,
+                     "clv": retention_clv(margin, retention, discount_rate, None, tm)})
+    return pd.DataFrame(rows)
 
 
 def retention_uplift(margin: float, retention: float, delta: float, discount_rate: float,
@@ -444,6 +463,20 @@ def pareto_share(values: object, top: float = 0.2, allow_negative: bool = False)
     return float(part / v.sum())
 
 
+def customer_share_for_value_share(values: object, value_share: float = 0.5) -> float:
+    """Smallest share of customers (largest first, interpolated) holding ``value_share`` of
+    the total: the inverse of :func:`pareto_share` for non-negative values."""
+    q = _num(value_share, "value_share", 0.0, 1.0)
+    v = np.sort(_values(values))[::-1]
+    cum = np.r_[0.0, np.cumsum(v)] / v.sum()
+    k = int(np.searchsorted(cum, q - 1e-15, side="left"))
+    if k == 0:
+        return 0.0
+    step = cum[k] - cum[k - 1]
+    frac = (q - cum[k - 1]) / step if step > 0 else 0.0
+    return float((k - 1 + frac) / v.size)
+
+
 def pareto_curve(values: object, points: int = 101, allow_negative: bool = False
                  ) -> pd.DataFrame:
     """Top-down Lorenz curve: customer_share (0..1) vs value_share, ``points`` grid points."""
@@ -577,3 +610,179 @@ def campaign_cell_vs_rollout(df: pd.DataFrame, arm_col: str, treated: object, co
         res = response_lift(df[mask], arm_col, treated, control, outcome, level)
         rows.append({"part": part, "rows": int(mask.sum()), **res})
     return pd.DataFrame(rows)
+
+
+# --------------------------------------------------------------------------- small tables
+
+def rate_by_group(df: pd.DataFrame, outcome: str, group: str | None = None,
+                  level: float = 0.95) -> pd.DataFrame:
+    """Rate of a 0/1 outcome per group (or overall): group, n, successes, rate and exact
+    (Clopper-Pearson) interval. Groups in order of first appearance (categories in order)."""
+    need = [outcome, *([group] if group else [])]
+    miss = [c for c in need if c not in df.columns]
+    if miss:
+        raise DataError(f"rate by group: column(s) {miss} not in the data")
+    y = pd.to_numeric(df[outcome], errors="coerce")
+    if y.isna().any() or not y.isin([0, 1]).all():
+        raise DataError(f"rate by group: outcome {outcome!r} must be 0/1 without missing values")
+    if group is None:
+        parts = [("all", y)]
+    else:
+        g = df[group]
+        levels = list(g.cat.categories) if isinstance(g.dtype, pd.CategoricalDtype) else \
+            list(pd.unique(g.dropna()))
+        parts = [(lev, y[g == lev]) for lev in levels if (g == lev).any()]
+    rows = []
+    for lev, yy in parts:
+        k, n = int(yy.sum()), int(len(yy))
+        lo, hi = exact_proportion_ci(k, n, level)
+        rows.append({"group": str(lev), "n": n, "successes": k, "rate": k / n, "ci_low": lo,
+                     "ci_high": hi})
+    return pd.DataFrame(rows)
+
+
+def score_summary(scores: pd.Series, cut: float, level: float = 0.95) -> dict[str, float]:
+    """n, mean, standard deviation and share of scores ≥ ``cut`` (exact interval), missing
+    scores dropped."""
+    v = pd.to_numeric(pd.Series(scores), errors="coerce").dropna().to_numpy(dtype=float)
+    if v.size == 0:
+        raise DataError("score summary: no non-missing score")
+    k = int((v >= float(cut)).sum())
+    lo, hi = exact_proportion_ci(k, v.size, level)
+    return {"n": int(v.size), "mean": float(v.mean()),
+            "sd": float(v.std(ddof=1)) if v.size > 1 else float("nan"), "cut": float(cut),
+            "share_at_least_cut": k / v.size, "ci_low": lo, "ci_high": hi}
+
+
+def crm_type_headlines(win_back: pd.DataFrame, acq_ret: pd.DataFrame, b2b: pd.DataFrame,
+                       level: float = 0.95) -> pd.DataFrame:
+    """One headline figure per CRM type from the SMCRM teaching data (Kumar & Petersen 2012):
+
+    * prospecting / acquisition: share of prospects acquired (``acquisition``);
+    * retention: share of B2B customers still customers when observation ended at 730 days
+      (``censor`` = 1; the data's end of observation, not a survival estimate);
+    * cross-selling: share of acquired customers buying in ≥ 2 categories (``crossbuy``);
+    * win-back: share of lapsed customers re-acquired (``reacquire``).
+    Exact intervals. Columns: crm_type, data, measure, count, n, value, ci_low, ci_high.
+    """
+    for name, df, cols in (("smcrm_win_back", win_back, ["reacquire"]),
+                           ("smcrm_acquisition_retention", acq_ret, ["acquisition", "crossbuy"]),
+                           ("smcrm_b2b_churn", b2b, ["censor"])):
+        miss = [c for c in cols if c not in df.columns]
+        if miss:
+            raise DataError(f"{name}: column(s) {miss} missing")
+    acquired = acq_ret[acq_ret["acquisition"] == 1]
+    items = [
+        ("prospecting / acquisition", "smcrm_acquisition_retention", "prospects acquired",
+         int(acq_ret["acquisition"].sum()), len(acq_ret)),
+        ("retention / loyalty", "smcrm_b2b_churn", "customers still active at 730 days",
+         int(b2b["censor"].sum()), len(b2b)),
+        ("cross-selling", "smcrm_acquisition_retention",
+         "acquired customers buying in >= 2 categories", int((acquired["crossbuy"] >= 2).sum()),
+         len(acquired)),
+        ("win-back", "smcrm_win_back", "lapsed customers re-acquired",
+         int(win_back["reacquire"].sum()), len(win_back)),
+    ]
+    rows = []
+    for typ, data, measure, k, n in items:
+        lo, hi = exact_proportion_ci(k, n, level)
+        rows.append({"crm_type": typ, "data": data, "measure": measure, "count": k, "n": n,
+                     "value": k / n, "ci_low": lo, "ci_high": hi})
+    return pd.DataFrame(rows)
+
+
+def clv_formula_vs_model(survivors: Sequence[float], margin: float, discount_rate: float,
+                         fit_periods: int, horizon: int = 200) -> pd.DataFrame:
+    """Expected CLV of a new customer (margin at the START of each period while active, i.e.
+    Σ_{t=0..H−1} m·S(t)/(1+d)^t) from a cohort's survivor counts n_0, n_1, ..., four ways:
+
+    * formula, constant retention = first-period retention n_1/n_0;
+    * formula, constant retention = mean retention over the fitted periods (n_k/n_0)^(1/k);
+    * model: shifted-beta-geometric fitted to n_0..n_k (Fader & Hardie 2007,
+      :func:`crm_research.clv.fit_sbg`), whose retention rises with tenure;
+    * observed: the same sum with the observed survival S(t) = n_t/n_0 over the periods
+      available (a truncated, lower-bound value).
+    k = ``fit_periods``; H = ``horizon``. Columns: method, retention_used, clv.
+    """
+    from .clv import fit_sbg, sbg_expected_lifetime_value
+
+    n = np.asarray(survivors, dtype=float)
+    k = int(fit_periods)
+    if n.ndim != 1 or n.size < 2 or not 1 <= k < n.size:
+        raise ParameterError(f"fit_periods must be between 1 and {n.size - 1}, got {fit_periods}")
+    if np.any(n <= 0) or np.any(np.diff(n) > 0):
+        raise DataError("survivor counts must be positive and non-increasing")
+    m = _num(margin, "margin")
+    d = _num(discount_rate, "discount_rate", 0.0)
+    h = int(horizon)
+    r1 = n[1] / n[0]
+    rbar = (n[k] / n[0]) ** (1 / k)
+    fit = fit_sbg(n[: k + 1])
+    a, b = float(fit.params["alpha"]), float(fit.params["beta"])
+    obs = float(np.sum(m * (n / n[0]) / (1 + d) ** np.arange(n.size)))
+    rows = [
+        {"method": "formula, first-period retention", "retention_used": r1,
+         "clv": retention_clv(m, r1, d, h - 1, "start")},
+        {"method": f"formula, mean retention over {k} periods", "retention_used": rbar,
+         "clv": retention_clv(m, rbar, d, h - 1, "start")},
+        {"method": f"sBG model fitted to periods 0-{k} (alpha {a:.3f}, beta {b:.3f})",
+         "retention_used": b / (a + b),
+         "clv": sbg_expected_lifetime_value(fit.params, m, d, h)},
+        {"method": f"observed survival, periods 0-{n.size - 1} only (truncated)",
+         "retention_used": float("nan"), "clv": obs},
+    ]
+    return pd.DataFrame(rows)
+
+
+# --------------------------------------------------------------------------- data access
+
+#: Bundled transaction logs the primer can use for Pareto and repeat-buying sections.
+TRANSACTION_DATASETS: tuple[str, ...] = ("cdnow_master", "cdnow_sample", "online_retail")
+
+
+def transaction_log(name: str, loader: Callable[[str], pd.DataFrame] | None = None
+                    ) -> pd.DataFrame:
+    """Transaction log (customer_id, date, value) of a bundled data set: the CDNOW logs as
+    loaded; Online Retail cleaned by :func:`crm_research.transactions.clean_online_retail`.
+    ``loader`` defaults to :func:`crm_research.datasets.load`."""
+    if name not in TRANSACTION_DATASETS:
+        raise ParameterError(f"transaction data set {name!r} unknown; expected one of "
+                             f"{list(TRANSACTION_DATASETS)}")
+    if loader is None:
+        from .datasets import load as loader
+    raw = loader(name)
+    if name == "online_retail":
+        from .transactions import clean_online_retail
+
+        return clean_online_retail(raw)[0][["customer_id", "date", "value"]]
+    return raw[["customer_id", "date", "value"]]
+
+
+# --------------------------------------------------------------------------- glossary
+
+GLOSSARY_COLUMNS = ["term", "persian", "section", "definition"]
+
+
+def load_glossary(section: str | None = None) -> pd.DataFrame:
+    """The CRM glossary (package file ``glossary.yaml``): term, persian, section, definition;
+    optionally only the terms of one primer ``section``."""
+    text = resources.files("crm_research").joinpath("glossary.yaml").read_text(encoding="utf-8")
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        raise SpecError(f"crm_research/glossary.yaml is not valid YAML: {exc}") from exc
+    terms = data.get("terms") if isinstance(data, dict) else None
+    if not terms:
+        raise SpecError("crm_research/glossary.yaml must hold a non-empty 'terms' list")
+    for i, t in enumerate(terms):
+        miss = [k for k in GLOSSARY_COLUMNS if not str(t.get(k, "")).strip()]
+        if miss:
+            raise SpecError(f"glossary.yaml: term #{i + 1} ({t.get('term')!r}) lacks {miss}")
+    df = pd.DataFrame([{k: " ".join(str(t[k]).split()) for k in GLOSSARY_COLUMNS}
+                       for t in terms])
+    if section is not None:
+        if section not in set(df["section"]):
+            raise ParameterError(f"glossary section {section!r} unknown; known: "
+                                 f"{sorted(set(df['section']))}")
+        df = df[df["section"] == section].reset_index(drop=True)
+    return df

@@ -183,7 +183,8 @@ def latent_moments(spec: ModelSpec, paths: Mapping[tuple[str, str], float], phi:
         explained = float(b @ r_pp @ b)
         psi[j] = 1.0 - explained
         if psi[j] <= 1e-8:
-            raise ParameterError(f"paths into {name!r} ({dict(zip(preds, b, strict=True))}) "
+            given = ", ".join(f"{p}: {v:g}" for p, v in zip(preds, b, strict=True))
+            raise ParameterError(f"paths into {name!r} ({given}) "
                                  f"explain {explained:.3f} of its variance; with standardised "
                                  "latent variables R2 must be below 1 - lower the coefficients")
         for k in range(j):

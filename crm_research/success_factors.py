@@ -24,7 +24,7 @@ import pandas as pd
 from scipy import stats
 
 from .datasets import load_codebook
-from .errors import DataError, EstimationError, ParameterError
+from .errors import ConvergenceError, DataError, EstimationError, ParameterError, SpecError
 from .pls import PLSResult, bootstrap_pls, estimate_pls
 from .simulate_projects import PRACTICES, READINESS, ProjectTruth
 from .simulate_survey import SurveyTruth, simulate_firm_survey
@@ -140,7 +140,7 @@ def _one_replicate(simulate: Callable[[int, int], pd.DataFrame], spec: ModelSpec
     try:
         boot = bootstrap_pls(data, spec, n_boot=n_boot, seed=sim_seed, missing=missing, ci=ci,
                              ci_level=ci_level, jackknife=ci == "bca")
-    except (EstimationError, DataError) as exc:
+    except (EstimationError, ConvergenceError, DataError, SpecError) as exc:
         return pd.DataFrame([{"n": n, "seed": sim_seed, "source": s, "target": t,
                               "ok": False, "error": str(exc)} for s, t in spec.paths])
     tab = boot.paths[["source", "target", "estimate", "std_error", "p_value", "ci_low",
@@ -441,3 +441,33 @@ def self_assessment(firm: Mapping[str, float] | pd.Series, sample: pd.DataFrame,
                      "sample_mean": float(s.mean()), "sample_median": float(np.median(s)),
                      "percentile": pct})
     return pd.DataFrame(rows)
+
+
+def read_projects_csv(path: str | Path) -> pd.DataFrame:
+    """Read a user's CRM-project CSV (columns as ``simulate_crm_projects``: n_technologies,
+    the four practices 0/1, the three readiness scores, success 0/1); the columns are checked
+    when the model is fitted (``fit_implementation_model``)."""
+    p = Path(path)
+    if not p.is_file():
+        raise DataError(f"project data file {str(p)!r} does not exist")
+    try:
+        return pd.read_csv(p)
+    except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as exc:
+        raise DataError(f"project data file {str(p)!r} is not a readable CSV: {exc}") from exc
+
+
+def firm_answers(data: pd.DataFrame, spec: ModelSpec, firm: int | None = None,
+                 scores: Sequence[float] | None = None) -> pd.Series:
+    """The item scores of the firm to assess: ``scores`` (one per item, in the model's item
+    order) if given, else row ``firm`` (1-based position in ``data``; a missing answer is
+    replaced by the item's sample mean, as in the estimation with missing='mean')."""
+    items = spec.all_items
+    if scores is not None:
+        if len(scores) != len(items):
+            raise ParameterError(f"firm_scores: {len(scores)} values given, the model has "
+                                 f"{len(items)} items ({', '.join(items)})")
+        return pd.Series([float(v) for v in scores], index=items)
+    if firm is None or not 1 <= int(firm) <= len(data):
+        raise ParameterError(f"firm={firm!r}; expected a row number between 1 and {len(data)}")
+    row = data[items].iloc[int(firm) - 1].astype(float)
+    return row.fillna(data[items].mean())

@@ -497,7 +497,7 @@ def fit_cox(df: pd.DataFrame, duration: str, covariates: Sequence[str],
         except LLConvergenceWarning as exc:
             raise EstimationError(f"fit_cox: the fit is unstable — some covariate (nearly) "
                                   f"separates churners from stayers or has too little "
-                                  f"variation: {exc}") from exc
+                                  f"variation ({str(exc).splitlines()[0]})") from exc
         except LLConvergenceError as exc:
             raise ConvergenceError(f"fit_cox: Newton-Raphson failed to converge: {exc}") from exc
     params = cph.params_.reindex(X.columns).to_numpy(dtype=float)

@@ -43,7 +43,7 @@ from crm_research.causal_observational import (
     treatment_frame,
 )
 from crm_research.channel_economics import channel_cost_whatif, channel_shift_curve
-from crm_research.errors import DataError, EstimationError, ParameterError
+from crm_research.errors import ConvergenceError, DataError, EstimationError, ParameterError
 
 # ---------------------------------------------------------------------------------------------
 # helpers
@@ -120,6 +120,8 @@ def test_logistic_fit_matches_statsmodels():
     ours = fit_logistic(X, d["t"].to_numpy(float))
     ref = sm.Logit(d["t"].to_numpy(float), X).fit(disp=0, tol=1e-12).params
     np.testing.assert_allclose(ours, ref, rtol=1e-7, atol=1e-9)
+    with pytest.raises(ConvergenceError, match="did not converge"):
+        fit_logistic(X, d["t"].to_numpy(float), max_iter=1)
 
 
 def test_ipw_point_estimate_equals_weighted_regression():
@@ -257,6 +259,7 @@ def test_e_value_formula_and_published_example():
     assert e_value(0.8, 0.7, 0.9)["e_value_ci"] == pytest.approx(_e(1 / 0.9))
     assert e_value(0.8, 0.7, 1.1)["e_value_ci"] == 1.0
     assert e_value(1.0)["e_value"] == 1.0
+    assert e_value(0.5, 0.3, np.inf)["e_value_ci"] == 1.0
     with pytest.raises(ParameterError):
         e_value(-1.0)
     with pytest.raises(ParameterError):

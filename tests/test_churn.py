@@ -168,6 +168,10 @@ def test_design_matrix_errors():
         churn.design_matrix(df.assign(a=[1.0, np.nan, 3.0, 4.0]), ["a", "c"])
     with pytest.raises(DataError, match="not found"):
         churn.design_matrix(df, ["zz"])
+    with pytest.raises(EstimationError, match=r"\['k'\] do not vary"):
+        churn.design_matrix(df.assign(k=3.0), ["a", "k"])
+    with pytest.raises(EstimationError, match=r"\['c'\] have a single"):
+        churn.design_matrix(df.assign(c="u"), ["a", "c"])
 
 
 # --------------------------------------------------------------------------------------------
@@ -407,3 +411,38 @@ def test_cv_imputes_inside_folds_and_validates():
         churn.cross_validate_churn(df, "churn", ["x1"], n_folds=1)
     with pytest.raises(DataError, match="not found"):
         churn.cross_validate_churn(df, "churn", ["nope"])
+
+
+def test_logit_agrees_with_unpenalised_sklearn():
+    from sklearn.linear_model import LogisticRegression
+
+    df, _ = _simulated_churn(1500, 6)
+    res = churn.fit_logit(df, "churn", ["x1", "x2", "plan", "flag"])
+    X = churn.design_matrix(df, ["x1", "x2", "plan", "flag"])
+    sk = LogisticRegression(C=float("inf"), tol=1e-10, max_iter=10000).fit(X, df["churn"])
+    ours = res.table.set_index("term")["coef"]
+    assert ours["Intercept"] == pytest.approx(sk.intercept_[0], abs=1e-5)
+    assert ours[list(X.columns)].to_numpy() == pytest.approx(sk.coef_[0], abs=1e-5)
+
+
+def test_plots_return_figures():
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from crm_research import plots_churn
+
+    df, _ = _simulated_churn(400, 3)
+    rates = churn.churn_rates(df, "churn", by=["plan"])
+    res = churn.cross_validate_churn(df, "churn", ["x1", "plan"], n_folds=2, seed=0)
+    logit = churn.fit_logit(df, "churn", ["x1", "plan"])
+    figs = [plots_churn.plot_churn_rates(rates, "plan"),
+            plots_churn.plot_calibration({"logit": res.calibration("logit", 5)}),
+            plots_churn.plot_gains({"logit": res.lift("logit", 5)}),
+            plots_churn.plot_ratio_forest(logit.table, "odds_ratio")]
+    for fig in figs:
+        assert len(fig.axes) >= 1
+        plt.close(fig)
+    with pytest.raises(DataError, match="'region'"):
+        plots_churn.plot_churn_rates(rates, "region")

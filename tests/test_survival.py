@@ -334,3 +334,19 @@ def test_cox_with_entry_matches_direct_efron():
     opt = optimize.minimize(negll, np.zeros(1), method="BFGS", options={"gtol": 1e-9})
     assert res.table.loc[0, "coef"] == pytest.approx(opt.x[0], abs=2e-5)
     assert res.ph_test["p_value"].isna().all()
+
+
+def test_plot_km_returns_figure():
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from crm_research.plots_churn import plot_km
+
+    df = _tiny().assign(g=list("aabbab"))
+    fig = plot_km(churn.kaplan_meier(df, "t", event="churned", group="g"), "KM", "months")
+    assert fig.axes[0].get_xlabel() == "months"
+    plt.close(fig)
+    with pytest.raises(ParameterError):
+        plot_km(df)

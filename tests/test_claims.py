@@ -1,0 +1,229 @@
+"""Tests of the claims audit: verdict rules, and each claim's estimate recomputed independently."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pandas as pd
+import pytest
+from lifelines import KaplanMeierFitter
+from sklearn.linear_model import LogisticRegression
+
+from crm_research import claims as C
+from crm_research import datasets
+from crm_research.errors import DataError, ParameterError, SpecError
+from crm_research.transactions import clean_online_retail
+
+N_BOOT = 40
+
+
+@pytest.fixture(scope="module")
+def data():
+    return {name: datasets.load(name) for name in C.DATASETS_NEEDED}
+
+
+@pytest.fixture(scope="module")
+def retail_log(data):
+    return clean_online_retail(data["online_retail"])[0]
+
+
+@pytest.fixture(scope="module")
+def audit(data):
+    return C.audit_claims(data, n_boot=N_BOOT, seed=3)
+
+
+def _km_at(b2b: pd.DataFrame, t: float) -> float:
+    kmf = KaplanMeierFitter().fit(b2b["duration"], event_observed=1 - b2b["censor"])
+    return float(kmf.survival_function_at_times(t).iloc[0])
+
+
+# --------------------------------------------------------------------------- rules
+
+
+def test_verdict_rules_hand_cases():
+    band = (25, 95)
+    assert C.verdict_from_interval(30, 40, band) == C.SUPPORTED
+    assert C.verdict_from_interval(25, 95, band) == C.SUPPORTED
+    assert C.verdict_from_interval(96, 120, band) == C.CONTRADICTED
+    assert C.verdict_from_interval(1, 24.9, band) == C.CONTRADICTED
+    assert C.verdict_from_interval(20, 30, band) == C.DEPENDS
+    assert C.verdict_from_interval(10, 200, band) == C.DEPENDS
+    assert C.verdict_from_interval(40, 30, band) == C.SUPPORTED  # order of ends does not matter
+    assert C.verdict_from_interval(1, 2, None) == C.NOT_TESTABLE
+    assert C.combine_verdicts([C.SUPPORTED, C.SUPPORTED]) == C.SUPPORTED
+    assert C.combine_verdicts([C.SUPPORTED, C.CONTRADICTED]) == C.DEPENDS
+    with pytest.raises(ParameterError):
+        C.combine_verdicts(["maybe"])
+
+
+def test_declarations_consistent():
+    decl = C.load_claims()
+    assert decl["id"].is_unique
+    for fn in decl["function"]:
+        assert callable(getattr(C, fn))
+    rules = C.verdict_rules()
+    assert set(rules.loc[rules.kind == "verdict", "name"]) == set(C.VERDICTS)
+    with pytest.raises(SpecError, match="unknown claim"):
+        C.claim_info("nope")
+
+
+# --------------------------------------------------------------------------- the audit table
+
+
+def test_audit_rows_valid(audit):
+    assert list(audit.columns) == C.ROW_COLUMNS
+    assert set(audit["verdict"]) <= set(C.VERDICTS)
+    assert set(audit["claim_id"]) == set(C.load_claims()["id"])
+    finite = audit.dropna(subset=["ci_low", "ci_high"])
+    ok = (finite["ci_low"] <= finite["estimate"] + 1e-9) & \
+        (finite["estimate"] <= finite["ci_high"] + 1e-9)
+    assert ok.all(), audit.loc[~ok, ["claim_id", "data_used"]]
+    # each row's verdict follows the stated rule from its own interval and band
+    for _, r in audit.iterrows():
+        if r["verdict"] == C.NOT_TESTABLE:
+            assert math.isnan(r["band_low"])
+            continue
+        assert r["verdict"] == C.verdict_from_interval(r["ci_low"], r["ci_high"],
+                                                       (r["band_low"], r["band_high"]))
+    summary = C.claims_summary(audit)
+    assert len(summary) == audit["claim_id"].nunique()
+    assert set(summary["verdict"]) <= set(C.VERDICTS)
+
+
+def test_audit_deterministic(data, audit):
+    again = C.audit_claims(data, n_boot=N_BOOT, seed=3)
+    pd.testing.assert_frame_equal(audit, again)
+
+
+# --------------------------------------------------------------------------- each claim
+
+
+def test_retention_profit_matches_direct_formula(data, audit):
+    rows = audit[audit.claim_id == "retention_profit"].set_index("data_used")
+    d, dl = 0.10, 0.05
+
+    def pct(r: float) -> float:  # CLV = m r/(1+d-r): % change is margin-free
+        return 100 * ((r + dl) / (1 + d - r - dl) / (r / (1 + d - r)) - 1)
+
+    r_b2b = _km_at(data["smcrm_b2b_churn"], 365)
+    assert rows.loc["smcrm_b2b_churn", "estimate"] == pytest.approx(pct(r_b2b), rel=1e-10)
+    r_reg = (241 / 1000) ** (1 / 7)
+    assert rows.loc["fader_hardie_retention (regular)", "estimate"] == \
+        pytest.approx(pct(r_reg), rel=1e-10)
+    # profit row: margin and acquisition cost straight from the SMCRM columns
+    a = data["smcrm_acquisition_retention"]
+    acq = a[a.acquisition == 1]
+    m = ((acq.profit + acq.acq_exp) / (acq.duration / 365.25)).mean()
+    ac = a.acq_exp.sum() / len(acq)
+
+    def clv(r: float) -> float:
+        return m * r / (1 + d - r)
+
+    want = 100 * ((clv(r_b2b + dl) - ac) / (clv(r_b2b) - ac) - 1)
+    assert rows.loc["smcrm_acquisition_retention + smcrm_b2b_churn", "estimate"] == \
+        pytest.approx(want, rel=1e-10)
+
+
+def test_acquisition_cost_ratio_direct(data, audit):
+    a = data["smcrm_acquisition_retention"]
+    acq = a[a.acquisition == 1]
+    ac = a.acq_exp.sum() / len(acq)
+    per_year = acq.ret_exp.sum() / (acq.duration.sum() / 365.25)
+    rows = audit[audit.claim_id == "acquisition_cost_5x"]
+    assert rows.iloc[0]["estimate"] == pytest.approx(ac / per_year, rel=1e-12)
+    assert rows.iloc[1]["estimate"] == pytest.approx(ac / acq.ret_exp.mean(), rel=1e-12)
+
+
+def test_annual_churn_direct(data, retail_log, audit):
+    rows = audit[audit.claim_id == "annual_churn_10pct"].set_index("data_used")
+    b2b = data["smcrm_b2b_churn"]
+    assert rows.loc["smcrm_b2b_churn (year 1)", "estimate"] == pytest.approx(
+        1 - _km_at(b2b, 365), rel=1e-10)
+    assert rows.loc["smcrm_b2b_churn (year 2)", "estimate"] == pytest.approx(
+        1 - _km_at(b2b, 730) / _km_at(b2b, 365), rel=1e-10)
+    t = data["telco_churn"]
+    t = t[t.tenure >= 1]
+    assert rows.loc["telco_churn", "estimate"] == pytest.approx(
+        1 - (1 - t.churn.mean()) ** 12, rel=1e-12)
+    c = data["cdnow_master"]
+    base = set(c.loc[c.date <= "1997-06-30", "customer_id"])
+    later = set(c.loc[(c.date > "1997-06-30") & (c.date <= "1998-06-30"), "customer_id"])
+    assert rows.loc["cdnow_master", "estimate"] == pytest.approx(len(base - later) / len(base))
+    o = retail_log
+    base = set(o.loc[o.date < "2011-01-01", "customer_id"])
+    later = set(o.loc[(o.date >= "2011-01-01") & (o.date < "2011-12-10"), "customer_id"])
+    assert rows.loc["online_retail", "estimate"] == pytest.approx(len(base - later) / len(base))
+
+
+def test_pareto_direct(data, retail_log, audit):
+    rows = audit[audit.claim_id == "pareto_80_20"].set_index("data_used")
+    tot = data["cdnow_master"].groupby("customer_id")["value"].sum().sort_values(
+        ascending=False)
+    k = len(tot) * 0.2
+    assert k == int(k)  # 23,570 customers: the top 20% is a whole number of customers
+    assert rows.loc["cdnow_master (revenue)", "estimate"] == pytest.approx(
+        tot.iloc[: int(k)].sum() / tot.sum(), rel=1e-12)
+    a = data["smcrm_acquisition_retention"]
+    prof = np.sort(a.loc[a.acquisition == 1, "profit"].to_numpy())[::-1]
+    k = 0.2 * prof.size
+    want = (prof[: int(k)].sum() + (k - int(k)) * prof[int(k)]) / prof.sum()
+    assert rows.loc["smcrm_acquisition_retention (profit)", "estimate"] == \
+        pytest.approx(want, rel=1e-12)
+
+
+def test_winback_direct(data, audit):
+    w = data["smcrm_win_back"]
+    lr = LogisticRegression(C=np.inf, tol=1e-10, max_iter=10000).fit(
+        w[["duration_lapse"]].to_numpy(float), w["reacquire"])
+    p = lr.predict_proba(np.array([[7.0], [28.0]]))[:, 1]
+    rows = audit[audit.claim_id == "winback_week1_4x"]
+    assert rows.iloc[0]["estimate"] == pytest.approx(p[0] / p[1], rel=1e-5)
+    wk2 = w[w.duration_lapse.between(8, 14)].reacquire.mean()
+    wk4 = w[w.duration_lapse.between(22, 28)].reacquire.mean()
+    assert rows.iloc[1]["estimate"] == pytest.approx(wk2 / wk4)
+
+
+def test_not_testable_claims(data, audit):
+    rows = audit.set_index("claim_id")
+    assert rows.loc["discount_half_value", "verdict"] == C.NOT_TESTABLE
+    assert rows.loc["self_service_cost", "verdict"] == C.NOT_TESTABLE
+    assert rows.loc["self_service_cost", "estimate"] == pytest.approx(0.01 / 0.52)
+    w = data["smcrm_win_back"]
+    w = w[w.reacquire == 1]
+    assert rows.loc["discount_half_value", "estimate"] == pytest.approx(
+        w[w.offer == 30].sclv.mean() / w[w.offer == 20].sclv.mean())
+    assert "Would test it" in rows.loc["discount_half_value", "note"]
+
+
+# --------------------------------------------------------------------------- inputs
+
+
+def test_bad_inputs_raise_clear_errors(data):
+    with pytest.raises(DataError, match="acq_exp"):
+        C.claim_acquisition_vs_retention_cost(
+            data["smcrm_acquisition_retention"].drop(columns="acq_exp"), n_boot=5)
+    with pytest.raises(DataError, match="duration_lapse"):
+        C.claim_winback_timing(data["smcrm_win_back"].drop(columns="duration_lapse"), n_boot=5)
+    with pytest.raises(ParameterError, match="n_boot"):
+        C.claim_pareto(data["cdnow_master"], data["cdnow_master"],
+                       data["smcrm_acquisition_retention"], n_boot=0)
+
+
+def test_ratio_bootstrap_recovers_known_ratio():
+    """Simulated prospects with known acquisition and retention spend: the bootstrap interval
+    of the acquisition/retention ratio covers the true ratio (5 per customer-year)."""
+    rng = np.random.default_rng(7)
+    n = 4000
+    acquired = rng.random(n) < 0.5
+    years = np.where(acquired, rng.uniform(1, 3, n), 0.0)
+    acq_exp = np.full(n, 250.0)  # 500 per acquired customer
+    ret_exp = np.where(acquired, 100.0 * years, 0.0)  # 100 per customer-year
+    df = pd.DataFrame({"acquisition": acquired.astype(int), "acq_exp": acq_exp,
+                       "ret_exp": ret_exp, "duration": years * 365.25,
+                       "profit": np.where(acquired, 1000.0, -acq_exp)})
+    res = C.claim_acquisition_vs_retention_cost(df, n_boot=200, seed=1)
+    first = res.iloc[0]
+    truth = (250 * n / acquired.sum()) / 100
+    assert first["ci_low"] <= truth <= first["ci_high"]
+    assert abs(first["estimate"] - 5) < 0.4

@@ -1,0 +1,99 @@
+"""Tests of crm_research.rfm (RFM scores/segments, concentration, cohort retention)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from crm_research import datasets, rfm
+from crm_research.errors import DataError, ParameterError
+from crm_research.transactions import summarize_transactions
+
+
+def test_quintile_score_hand_case():
+    v = np.arange(1, 11)  # 10 distinct values -> two per quintile
+    assert rfm.quintile_score(v).tolist() == [1, 1, 2, 2, 3, 3, 4, 4, 5, 5]
+    assert rfm.quintile_score(v, higher_is_better=False).tolist() == [5, 5, 4, 4, 3, 3, 2, 2,
+                                                                       1, 1]
+    # ties share the lowest rank's score
+    assert rfm.quintile_score([1, 1, 1, 1, 1, 1, 2, 3, 4, 5]).tolist() == [1] * 6 + [4, 4, 5, 5]
+
+
+def test_segments_cover_every_score_pair():
+    R, F = np.meshgrid(np.arange(1, 6), np.arange(1, 6))
+    seg = rfm.segment_of(R.ravel(), F.ravel())
+    assert (seg != "").all()
+    lookup = dict(zip(zip(R.ravel(), F.ravel(), strict=True), seg, strict=True))
+    assert lookup[(5, 5)] == "Champions" and lookup[(1, 1)] == "Lost"
+    assert lookup[(1, 5)] == "Cannot lose them" and lookup[(2, 3)] == "At risk"
+    assert lookup[(5, 1)] == "New" and lookup[(3, 4)] == "Loyal"
+    with pytest.raises(ParameterError):
+        rfm.segment_of([0], [3])
+
+
+def test_gini_and_lorenz_hand_values():
+    assert rfm.gini([5, 5, 5, 5]) == pytest.approx(0.0)
+    assert rfm.gini([0, 0, 0, 1]) == pytest.approx(0.75)  # (n-1)/n
+    assert rfm.gini([1, 2, 3]) == pytest.approx(2 / 9)  # sum|xi-xj| / (2 n^2 mean)
+    lc = rfm.lorenz_curve([1, 2, 3, 4])
+    assert lc.iloc[0].tolist() == [0.0, 0.0] and lc.iloc[-1].tolist() == [1.0, 1.0]
+    assert lc["value_share"].iloc[2] == pytest.approx(3 / 10)
+    with pytest.raises(DataError):
+        rfm.gini([1, -1])
+
+
+def test_concentration_table_hand_case():
+    v = [100] + [0] * 9  # one customer has everything
+    t = rfm.concentration_table(v, top_shares=(0.1, 0.2)).set_index("measure")["value"]
+    assert t["value share of top 10% customers"] == 1.0
+    assert t["share of customers making 80% of value"] == pytest.approx(0.1)
+    v = list(range(1, 11))  # top 20% = 10 + 9 = 19 of 55
+    t = rfm.concentration_table(v, top_shares=(0.2,)).set_index("measure")["value"]
+    assert t["value share of top 20% customers"] == pytest.approx(19 / 55)
+
+
+@settings(max_examples=50, deadline=None)
+@given(st.lists(st.floats(0, 1e6), min_size=2, max_size=200), st.floats(0.01, 100),
+       st.randoms(use_true_random=False))
+def test_gini_properties(values, scale, rnd):
+    v = np.array(values)
+    if v.sum() <= 0:
+        return
+    g = rfm.gini(v)
+    assert -1e-12 <= g < 1.0
+    shuffled = v.copy()
+    rnd.shuffle(shuffled)
+    assert rfm.gini(shuffled) == pytest.approx(g, abs=1e-12)
+    assert rfm.gini(v * scale) == pytest.approx(g, abs=1e-9)
+    # Gini = 1 - 2 * area under the Lorenz curve (trapezoids) - 1/n correction-free form
+    lc = rfm.lorenz_curve(v)
+    area = np.trapezoid(lc["value_share"], lc["customer_share"])
+    assert g == pytest.approx(1 - 2 * area, abs=1e-9)
+
+
+def test_cohort_retention_hand_case():
+    log = pd.DataFrame({
+        "customer_id": [1, 1, 2, 2, 3, 3],
+        "date": pd.to_datetime(["2020-01-05", "2020-02-10", "2020-01-20", "2020-03-01",
+                                "2020-02-02", "2020-02-20"]),
+    })
+    m = rfm.cohort_retention(log).set_index("cohort")
+    assert m.loc["2020-01", "cohort_size"] == 2
+    assert m.loc["2020-01", "p1"] == 0.5 and m.loc["2020-01", "p2"] == 0.5
+    assert m.loc["2020-02", "p0"] == 1.0 and m.loc["2020-02", "p1"] == 0.0
+    assert np.isnan(m.loc["2020-02", "p2"])  # not observable yet
+
+
+def test_rfm_on_cdnow():
+    log = datasets.load("cdnow_sample")
+    s = summarize_transactions(log, observation_end="1998-06-30", time_unit="W")
+    sc = rfm.rfm_scores(s)
+    assert len(sc) == 2357 and sc["R"].between(1, 5).all()
+    summ = rfm.segment_summary(sc)
+    assert summ["n_customers"].sum() == 2357
+    assert summ["share_value"].sum() == pytest.approx(1.0)
+    # R from days since last purchase: a lower score means an older last purchase
+    assert sc.groupby("R")["recency_days"].mean().is_monotonic_decreasing
