@@ -129,11 +129,17 @@ def verdict_rules() -> pd.DataFrame:
 
 # --------------------------------------------------------------------------- verdicts
 
-def verdict_from_interval(low: float, high: float, band: Sequence[float] | None) -> str:
-    """Verdict of one estimate interval [low, high] against the claim's band (module rules)."""
+def verdict_from_interval(low: float, high: float, band: Sequence[float] | None,
+                          tol: float = 1e-9) -> str:
+    """Verdict of one estimate interval [low, high] against the claim's band (module rules).
+
+    The band edges are widened by ``tol`` × max(1, |edge|) so that a value equal to an edge up
+    to rounding (e.g. 25.000000000000004 for a 25% edge) counts as on the edge."""
     if band is None:
         return NOT_TESTABLE
     b0, b1 = float(band[0]), float(band[1])
+    b0 -= tol * max(1.0, abs(b0))
+    b1 += tol * max(1.0, abs(b1))
     lo, hi = float(low), float(high)
     if math.isnan(lo) or math.isnan(hi):
         raise EstimationError("verdict: the estimate's interval is undefined (NaN)")

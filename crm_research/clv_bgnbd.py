@@ -150,16 +150,34 @@ def fit_bgnbd(
     )
 
 
-def bgnbd_expected_purchases(params, t) -> np.ndarray:
-    """E[X(t)]: expected repeat purchases in (0, t] of a new customer (FHL 2005 eq. 9).
+_SINGULAR_TOL = 1e-6
+_SHIFT = 1e-5
 
-    ``(a+b-1)/(a-1) * [1 - (alpha/(alpha+t))^r * 2F1(r, b; a+b-1; t/(alpha+t))]``.
-    """
-    r, alpha, a, b = check_params(params, NAMES, MODEL)
-    t = np.asarray(t, dtype=float)
+
+def _near_singular(a: float, b: float) -> bool:
+    """Eq. 9/10 divide by (a - 1) and use 2F1(.; a+b-1; .): both break at a = 1, a+b = 1."""
+    return abs(a - 1) < _SINGULAR_TOL or abs(a + b - 1) < _SINGULAR_TOL
+
+
+def _expected_closed_form(r, alpha, a, b, t):
     z = t / (alpha + t)
     h = hyp2f1(r, b, a + b - 1, z)
     return (a + b - 1) / (a - 1) * (1 - (alpha / (alpha + t)) ** r * h)
+
+
+def bgnbd_expected_purchases(params, t) -> np.ndarray:
+    """E[X(t)]: expected repeat purchases in (0, t] of a new customer (FHL 2005 eq. 9).
+
+    ``(a+b-1)/(a-1) * [1 - (alpha/(alpha+t))^r * 2F1(r, b; a+b-1; t/(alpha+t))]``. The
+    expression is removable-singular at a = 1 and a + b = 1 (the limit exists); there the
+    mean of the values at a +/- 1e-5 is returned (error O(1e-10) relative).
+    """
+    r, alpha, a, b = check_params(params, NAMES, MODEL)
+    t = np.asarray(t, dtype=float)
+    if _near_singular(a, b):
+        return 0.5 * (_expected_closed_form(r, alpha, a + _SHIFT, b, t)
+                      + _expected_closed_form(r, alpha, a - _SHIFT, b, t))
+    return _expected_closed_form(r, alpha, a, b, t)
 
 
 def bgnbd_probability_alive(params, frequency, recency, T) -> np.ndarray:
@@ -172,19 +190,31 @@ def bgnbd_probability_alive(params, frequency, recency, T) -> np.ndarray:
     return np.where(x > 0, 1.0 / (1.0 + np.exp(log_odds)), 1.0)
 
 
+def _conditional_closed_form(r, alpha, a, b, t, x, t_x, T):
+    z = t / (alpha + T + t)
+    h = hyp2f1(r + x, b + x, a + b + x - 1, z)
+    term = 1 - ((alpha + T) / (alpha + T + t)) ** (r + x) * h
+    with np.errstate(divide="ignore", invalid="ignore"):
+        log_odds = (np.log(a) - np.log(np.maximum(b + x - 1, 1e-300))
+                    + (r + x) * (np.log(alpha + T) - np.log(alpha + t_x)))
+    p_alive = np.where(x > 0, 1.0 / (1.0 + np.exp(log_odds)), 1.0)
+    return (a + b + x - 1) / (a - 1) * term * p_alive
+
+
 def bgnbd_conditional_expected_purchases(params, t, frequency, recency, T) -> np.ndarray:
     """E[Y(t) | x, t_x, T]: expected purchases in (T, T+t] (FHL 2005 eq. 10).
 
     ``(a+b+x-1)/(a-1) * [1 - ((alpha+T)/(alpha+T+t))^(r+x) 2F1(r+x, b+x; a+b+x-1;
-    t/(alpha+T+t))] / (1 + [x>0] a/(b+x-1) ((alpha+T)/(alpha+t_x))^(r+x))``.
+    t/(alpha+T+t))] / (1 + [x>0] a/(b+x-1) ((alpha+T)/(alpha+t_x))^(r+x))``; at the
+    removable singularities a = 1 / a + b = 1 the mean over a +/- 1e-5 is used.
     """
     r, alpha, a, b = check_params(params, NAMES, MODEL)
     x, t_x, T = check_rfm(frequency, recency, T, MODEL)
     t = np.asarray(t, dtype=float)
-    z = t / (alpha + T + t)
-    h = hyp2f1(r + x, b + x, a + b + x - 1, z)
-    term = 1 - ((alpha + T) / (alpha + T + t)) ** (r + x) * h
-    return (a + b + x - 1) / (a - 1) * term * bgnbd_probability_alive(params, x, t_x, T)
+    if _near_singular(a, b):
+        return 0.5 * (_conditional_closed_form(r, alpha, a + _SHIFT, b, t, x, t_x, T)
+                      + _conditional_closed_form(r, alpha, a - _SHIFT, b, t, x, t_x, T))
+    return _conditional_closed_form(r, alpha, a, b, t, x, t_x, T)
 
 
 def bgnbd_probability_n_purchases(params, t, n) -> np.ndarray:

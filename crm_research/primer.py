@@ -75,7 +75,7 @@ __all__ = [
     "response_lift", "campaign_cell_vs_rollout", "exact_proportion_ci", "load_glossary",
     "rate_by_group", "score_summary", "crm_type_headlines", "clv_formula_vs_model",
     "TRANSACTION_DATASETS", "transaction_log", "clv_formula_table",
-    "customer_share_for_value_share",
+    "customer_share_for_value_share", "pareto_table", "repeat_buyer_table",
 ]
 
 TIMINGS = ("end", "start")
@@ -515,6 +515,19 @@ def customer_totals(log: pd.DataFrame, customer_col: str = "customer_id",
     return log.groupby(customer_col, sort=True)[value_col].sum()
 
 
+def pareto_table(logs: Mapping[str, pd.DataFrame], top: float = 0.2, n_boot: int = 1000,
+                 seed: int = 0, level: float = 0.95) -> pd.DataFrame:
+    """:func:`pareto_share_ci` of the customer totals of each named transaction log, plus the
+    share of customers holding half of the total. Columns: data, top, customers, share,
+    ci_low, ci_high, customers_for_half."""
+    rows = []
+    for name, log in logs.items():
+        tot = customer_totals(log).to_numpy(dtype=float)
+        rows.append({"data": name, **pareto_share_ci(tot, top, n_boot, seed, level),
+                     "customers_for_half": customer_share_for_value_share(tot, 0.5)})
+    return pd.DataFrame(rows)
+
+
 # --------------------------------------------------------------------------- loyalty
 
 def attitudinal_loyalty(items: pd.DataFrame, scale_min: float, scale_max: float) -> pd.Series:
@@ -551,6 +564,12 @@ def repeat_buyer_share(log: pd.DataFrame, customer_col: str = "customer_id",
     lo, hi = exact_proportion_ci(rep, int(per.size), level)
     return {"customers": int(per.size), "repeat_buyers": rep, "repeat_share": rep / per.size,
             "ci_low": lo, "ci_high": hi, "mean_purchase_days": float(per.mean())}
+
+
+def repeat_buyer_table(logs: Mapping[str, pd.DataFrame], level: float = 0.95) -> pd.DataFrame:
+    """:func:`repeat_buyer_share` of each named transaction log (column ``data`` first)."""
+    return pd.DataFrame([{"data": name, **repeat_buyer_share(log, level=level)}
+                         for name, log in logs.items()])
 
 
 def dick_basu_segments(attitude: object, behaviour: object, attitude_cut: float,
@@ -617,7 +636,7 @@ def campaign_cell_vs_rollout(df: pd.DataFrame, arm_col: str, treated: object, co
 def rate_by_group(df: pd.DataFrame, outcome: str, group: str | None = None,
                   level: float = 0.95) -> pd.DataFrame:
     """Rate of a 0/1 outcome per group (or overall): group, n, successes, rate and exact
-    (Clopper-Pearson) interval. Groups in order of first appearance (categories in order)."""
+    (Clopper-Pearson) interval. Groups sorted (categories in their order)."""
     need = [outcome, *([group] if group else [])]
     miss = [c for c in need if c not in df.columns]
     if miss:
@@ -629,8 +648,14 @@ def rate_by_group(df: pd.DataFrame, outcome: str, group: str | None = None,
         parts = [("all", y)]
     else:
         g = df[group]
-        levels = list(g.cat.categories) if isinstance(g.dtype, pd.CategoricalDtype) else \
-            list(pd.unique(g.dropna()))
+        if isinstance(g.dtype, pd.CategoricalDtype):
+            levels = list(g.cat.categories)
+        else:
+            levels = list(pd.unique(g.dropna()))
+            try:
+                levels = sorted(levels)
+            except TypeError:  # mixed types: keep the order of first appearance
+                pass
         parts = [(lev, y[g == lev]) for lev in levels if (g == lev).any()]
     rows = []
     for lev, yy in parts:

@@ -207,3 +207,13 @@ def cohort_retention(log: pd.DataFrame, customer_col: str = "customer_id",
                 share.iloc[i, list(counts.columns).index(k)] = np.nan
     share.insert(0, "cohort_size", size.to_numpy())
     return share.reset_index()
+
+
+def concentration_comparison(values: dict[str, object],
+                             top_shares=(0.01, 0.05, 0.10, 0.20, 0.50)) -> pd.DataFrame:
+    """:func:`concentration_table` for several value measures side by side (one column each)."""
+    out = None
+    for name, v in values.items():
+        t = concentration_table(v, top_shares).rename(columns={"value": name})
+        out = t if out is None else out.merge(t, on="measure")
+    return out

@@ -374,10 +374,22 @@ def data_with_covariance(sigma: np.ndarray | pd.DataFrame, n: int | None = None,
     return pd.DataFrame(x, columns=cols)
 
 
+def pls_on_covariance(model: ModelSpec | str | Mapping[str, Any],
+                      sigma: pd.DataFrame, scheme: str = "path"):
+    """PLS estimates (scaled indicators) of ``model`` whose data have covariance ``sigma``
+    (a DataFrame with the items as index and columns), via ``data_with_covariance``.
+    Returns a PLSResult."""
+    from .pls import estimate_pls
+
+    spec = model if isinstance(model, ModelSpec) else load_model(model)
+    missing = [it for it in spec.all_items if it not in sigma.columns]
+    if missing:
+        raise ParameterError(f"covariance matrix has no row/column for item(s) {missing}")
+    s = sigma.loc[spec.all_items, spec.all_items]
+    return estimate_pls(data_with_covariance(s), spec, scheme=scheme)
+
+
 def population_pls(truth: TrueModel, scheme: str = "path"):
     """PLS estimates on the population (implied) indicator covariance of ``truth``: the values
     PLS converges to as n grows (its estimand under this design). Returns a PLSResult."""
-    from .pls import estimate_pls
-
-    data = data_with_covariance(truth.indicator_correlation)
-    return estimate_pls(data, truth.spec, scheme=scheme)
+    return pls_on_covariance(truth.spec, truth.indicator_correlation, scheme=scheme)

@@ -84,13 +84,15 @@ def items_used(result: PLSResult) -> pd.DataFrame:
 # ============================================================================================
 
 def survey_estimand(truth: SurveyTruth, n: int = 200_000, seed: int | None = 12345,
-                    missing: str = "mean", scheme: str = "path") -> pd.DataFrame:
+                    missing: str = "mean", scheme: str = "path", likert: bool = True
+                    ) -> pd.DataFrame:
     """PLS estimand of the simulated survey design: the PLS path coefficients on one very
     large sample drawn from ``truth`` (Likert categorisation, acquiescence, MCAR and the
     missing-value treatment included). Its Monte-Carlo error is of order
     sd_n=300 x sqrt(300 / n) (about 0.002 at the default n). Columns: source, target,
-    estimand."""
-    sim = simulate_firm_survey(truth, n_firms=int(n), seed=seed)
+    estimand. (For continuous responses the estimand is also available exactly, see
+    ``simulate.pls_on_covariance``; the tests check that the two agree.)"""
+    sim = simulate_firm_survey(truth, n_firms=int(n), seed=seed, likert=likert)
     res = estimate_pls(sim.data, truth.spec, scheme=scheme, missing=missing)
     return res.paths.rename(columns={"estimate": "estimand"})
 

@@ -418,3 +418,83 @@ def standardize_log(
         {"customer_id": raw[customer_col].to_numpy(), "date": dates.to_numpy(),
          "value": pd.to_numeric(raw[value_col], errors="coerce").to_numpy()}
     )
+
+
+#: Default split of the bundled transaction data sets (FHL 2005 for CDNOW).
+DATASET_DEFAULTS: dict[str, dict[str, str]] = {
+    "cdnow_sample": {"calibration_end": "1997-09-30", "observation_end": "1998-06-30",
+                     "cohort_start": "1997-01-01"},
+    "cdnow_master": {"calibration_end": "1997-09-30", "observation_end": "1998-06-30",
+                     "cohort_start": "1997-01-01"},
+    "online_retail": {"calibration_end": "2011-09-09", "observation_end": "2011-12-09",
+                      "cohort_start": "2010-12-01"},
+}
+
+
+def prepare_log(
+    name: str,
+    raw: pd.DataFrame,
+    customer_col: str = "customer_id",
+    date_col: str = "date",
+    value_col: str = "value",
+) -> tuple[pd.DataFrame, pd.DataFrame, dict[str, str]]:
+    """Turn a loaded data set into ``(log, cleaning_table, default_dates)``.
+
+    * ``cdnow_sample`` / ``cdnow_master``: columns are already tidy; rows are checked only
+      (zero-value rows are kept — free items — and reported).
+    * ``online_retail``: :func:`clean_online_retail` (missing ids, cancellations, returns,
+      non-positive prices removed).
+    * anything else (a user CSV already read into ``raw``): columns renamed with
+      :func:`standardize_log`; default calibration end at two thirds of the date range.
+
+    ``default_dates`` has ``calibration_end``, ``observation_end`` and ``cohort_start``.
+    """
+    if name == "online_retail":
+        log, cleaning = clean_online_retail(raw)
+        return log[["customer_id", "date", "value"]], cleaning, dict(DATASET_DEFAULTS[name])
+    if name in ("cdnow_sample", "cdnow_master"):
+        log = raw[["customer_id", "date", "value"]].copy()
+    else:
+        log = standardize_log(raw, customer_col, date_col, value_col)
+    n_missing = int(log["customer_id"].isna().sum())
+    n_neg = int((log["value"] < 0).sum())
+    n_zero = int((log["value"] == 0).sum())
+    cleaning = pd.DataFrame([
+        {"step": "transactions read", "rows_removed": 0, "rows": len(log),
+         "customers": int(log["customer_id"].nunique()), "value": float(log["value"].sum())},
+    ])
+    if n_missing or n_neg:
+        before = len(log)
+        log = log[log["customer_id"].notna() & (log["value"] >= 0)]
+        cleaning.loc[len(cleaning)] = {
+            "step": "drop missing ids / negative values", "rows_removed": before - len(log),
+            "rows": len(log), "customers": int(log["customer_id"].nunique()),
+            "value": float(log["value"].sum())}
+    cleaning.loc[len(cleaning)] = {"step": "of which zero-value rows (kept)", "rows_removed": 0,
+                                   "rows": n_zero, "customers": np.nan, "value": 0.0}
+    if name in DATASET_DEFAULTS:
+        defaults = dict(DATASET_DEFAULTS[name])
+    else:
+        lo, hi = log["date"].min().normalize(), log["date"].max().normalize()
+        cal = lo + (hi - lo) * 2 / 3
+        defaults = {"calibration_end": str(cal.date()), "observation_end": str(hi.date()),
+                    "cohort_start": str(lo.date())}
+    return log.reset_index(drop=True), cleaning.reset_index(drop=True), defaults
+
+
+def summary_overview(summary: pd.DataFrame) -> pd.DataFrame:
+    """One-column description of a calibration summary (customers, repeaters, totals)."""
+    rows = [
+        ("customers", len(summary)),
+        ("customers with a repeat purchase", int((summary["frequency"] > 0).sum())),
+        ("share with no repeat purchase", float((summary["frequency"] == 0).mean())),
+        ("repeat purchases (calibration)", int(summary["frequency"].sum())),
+        ("mean frequency", float(summary["frequency"].mean())),
+        ("mean recency", float(summary["recency"].mean())),
+        ("mean T", float(summary["T"].mean())),
+        ("mean repeat-purchase value (x > 0)", float(summary["monetary"].mean())),
+    ]
+    if "frequency_holdout" in summary:
+        rows += [("repeat purchases (holdout)", int(summary["frequency_holdout"].sum())),
+                 ("holdout length", float(summary["duration_holdout"].iloc[0]))]
+    return pd.DataFrame(rows, columns=["measure", "value"])

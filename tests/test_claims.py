@@ -45,6 +45,8 @@ def test_verdict_rules_hand_cases():
     band = (25, 95)
     assert C.verdict_from_interval(30, 40, band) == C.SUPPORTED
     assert C.verdict_from_interval(25, 95, band) == C.SUPPORTED
+    assert C.verdict_from_interval(24.999999999999996, 30, band) == C.SUPPORTED  # rounding
+    assert C.verdict_from_interval(24.99, 30, band) == C.DEPENDS
     assert C.verdict_from_interval(96, 120, band) == C.CONTRADICTED
     assert C.verdict_from_interval(1, 24.9, band) == C.CONTRADICTED
     assert C.verdict_from_interval(20, 30, band) == C.DEPENDS

@@ -7,7 +7,8 @@ Published references (checked with the project's search tool, 2026-11-23):
   LL = -9582.4; CLVTools' tests (tests/testthat/test_correctness_bgnbd.R) carry the unrounded
   r = 0.2425945, alpha = 4.4136019, a = 0.7929199, b = 2.4258881, LL = -9582.429.
 * Pareto/NBD, same data: Fader & Hardie's note r = 0.55, alpha = 10.58, s = 0.61,
-  beta = 11.67; CLVTools (test_correctness_pnbd_nocovstaticcov.R) r = 0.55315,
+  beta = 11.67; FHL (2005) r = 0.553, alpha = 10.578, s = 0.606, beta = 11.669, LL = -9595.0
+  (as quoted in CLVTools' tests); CLVTools (test_correctness_pnbd_nocovstaticcov.R) r = 0.55315,
   alpha = 10.57633, s = 0.60625, beta = 11.67150, LL = -9594.976, standard errors 0.0476264,
   0.8427222, 0.1872594, 6.2105448.
 * Gamma-Gamma, same data (946 customers with x > 0): Fader & Hardie (2013) note p = 6.25,
@@ -85,6 +86,9 @@ def test_pareto_nbd_cdnow_published(cdnow):
     assert fit.converged
     for k, v in {"r": 0.55, "alpha": 10.58, "s": 0.61, "beta": 11.67}.items():
         assert round(fit.params[k], 2) == v  # Fader & Hardie's note, 2 decimals
+    for k, v in {"r": 0.553, "alpha": 10.578, "s": 0.606, "beta": 11.669}.items():
+        assert round(fit.params[k], 3) == v  # FHL 2005, 3 decimals
+    assert round(fit.log_likelihood, 1) == -9595.0
     # CLVTools' reported optimum: the likelihood is very flat along beta, so CLVTools stops
     # ~3e-4 (relative) away; our optimum has a (slightly) higher log-likelihood.
     for k, v in PN.items():
@@ -186,6 +190,32 @@ def test_bgnbd_expectation_equals_sum_of_pmf():
                                            rel=1e-8)
 
 
+def _bgnbd_expectation_by_quadrature(r, alpha, a, b, t):
+    """E[X(t)] = E_p[(1 - (alpha/(alpha+p t))^r) / p] (FHL 2005, from E[X(t)|lambda,p])."""
+    def f(q):
+        return ((1 - (alpha / (alpha + q * t)) ** r) / q
+                * math.exp((a - 1) * math.log(q) + (b - 1) * math.log1p(-q) - betaln(a, b)))
+
+    return integrate.quad(f, 0, 1, limit=200, epsabs=1e-11, epsrel=1e-9)[0]
+
+
+@pytest.mark.parametrize("r,alpha,a,b", [
+    (0.2425945, 4.4136019, 0.7929199, 2.4258881), (0.5, 2.0, 1.5, 0.2), (1.0, 1.0, 0.3, 0.4),
+    (1.0, 1.0, 0.5, 0.5),  # a + b = 1: removable singularity of eq. 9
+    (2.0, 3.0, 1.0, 2.0),  # a = 1: removable singularity of eq. 9
+])
+def test_bgnbd_expectation_closed_form_vs_quadrature(r, alpha, a, b):
+    p = {"r": r, "alpha": alpha, "a": a, "b": b}
+    for t in (0.5, 10.0, 78.0):
+        assert clv.bgnbd_expected_purchases(p, t) == pytest.approx(
+            _bgnbd_expectation_by_quadrature(r, alpha, a, b, t), rel=1e-7)
+    # conditional with x = 0, T -> it is the unconditional one with alpha -> alpha + T
+    # (posterior of a never-repeating, surely-alive customer), here T = 5
+    c = clv.bgnbd_conditional_expected_purchases(p, 10.0, [0], [0.0], [5.0])[0]
+    assert c == pytest.approx(_bgnbd_expectation_by_quadrature(r, alpha + 5.0, a, b, 10.0),
+                              rel=1e-7)
+
+
 def test_probability_alive_hand_values():
     # BG/NBD: x = 0 -> alive for sure; t_x = T -> 1 / (1 + a/(b+x-1))
     assert clv.bgnbd_probability_alive(BG, [0], [0.0], [10.0])[0] == 1.0
@@ -210,8 +240,8 @@ def test_pareto_expected_purchases_closed_form_and_s_equal_one():
 def test_gamma_gamma_density_integrates_to_one_and_conditional_mean():
     p = {"p": 6.25, "q": 3.74, "gamma": 15.44}
     for x in (1, 4):
-        val, _ = integrate.quad(lambda m: np.exp(clv.gamma_gamma_loglik(p, [x], [m])[0]),
-                                0, np.inf, limit=200)
+        val, _ = integrate.quad(
+            lambda m, x=x: np.exp(clv.gamma_gamma_loglik(p, [x], [m])[0]), 0, np.inf, limit=200)
         assert val == pytest.approx(1.0, abs=1e-7)
     # weighted-average form of the note's eq. 5
     e = clv.gamma_gamma_conditional_spend(p, [2], [30.0])[0]

@@ -240,7 +240,8 @@ def test_pareto_share_hand_values():
 
 
 @settings(max_examples=80, deadline=None)
-@given(vals=st.lists(st.floats(0, 1e6), min_size=1, max_size=60).filter(lambda v: sum(v) > 0),
+@given(vals=st.lists(st.one_of(st.just(0.0), st.floats(1e-6, 1e6)), min_size=1, max_size=60)
+       .filter(lambda v: sum(v) > 0),
        top=st.floats(0, 1))
 def test_pareto_share_between_x_and_one(vals, top):
     s = P.pareto_share(vals, top)
@@ -325,3 +326,65 @@ def test_glossary_complete_and_persian():
     assert set(P.load_glossary("funnel")["section"]) == {"funnel"}
     with pytest.raises(ParameterError, match="section"):
         P.load_glossary("nope")
+
+
+# --------------------------------------------------------------------------- tables on real data
+
+
+def test_clv_formula_vs_model_fader_hardie_published():
+    from crm_research.datasets import load
+    fh = load("fader_hardie_retention")
+    tab = P.clv_formula_vs_model(fh["regular"], 1.0, 0.1, fit_periods=7)
+    # Fader & Hardie (2007) report alpha = 0.704, beta = 1.182 for the regular segment
+    assert "alpha 0.704, beta 1.182" in tab.loc[2, "method"]
+    assert tab.loc[0, "retention_used"] == pytest.approx(0.631)
+    assert tab.loc[0, "clv"] == pytest.approx(
+        sum(0.631 ** t / 1.1 ** t for t in range(200)), rel=1e-12)
+    obs = sum(fh["regular"][t] / 1000 / 1.1 ** t for t in range(13))
+    assert tab.loc[3, "clv"] == pytest.approx(obs)
+    with pytest.raises(ParameterError, match="fit_periods"):
+        P.clv_formula_vs_model(fh["regular"], 1.0, 0.1, fit_periods=13)
+
+
+def test_clv_formula_table_rows():
+    tab = P.clv_formula_table(100, 0.8, 0.1, 10)
+    assert list(tab["timing"]) == ["end", "end", "start", "start"]
+    assert tab.loc[1, "clv"] == pytest.approx(100 * 0.8 / 0.3)
+    assert tab.loc[2, "clv"] - tab.loc[0, "clv"] == pytest.approx(100)
+
+
+def test_rate_by_group_and_headlines():
+    df = pd.DataFrame({"y": [1, 0, 1, 1, 0], "g": [30, 20, 30, 20, 20]})
+    tab = P.rate_by_group(df, "y", "g")
+    assert tab["group"].tolist() == ["20", "30"]  # sorted
+    assert tab["rate"].tolist() == pytest.approx([1 / 3, 1.0])
+    assert P.rate_by_group(df, "y").loc[0, "n"] == 5
+    from crm_research.datasets import load
+    head = P.crm_type_headlines(load("smcrm_win_back"), load("smcrm_acquisition_retention"),
+                                load("smcrm_b2b_churn")).set_index("crm_type")
+    assert head.loc["win-back", "value"] == pytest.approx(295 / 500)
+    assert head.loc["prospecting / acquisition", "value"] == pytest.approx(338 / 500)
+    assert head.loc["retention / loyalty", "value"] == pytest.approx(268 / 500)
+
+
+def test_customer_share_for_value_share_inverts_pareto():
+    v = np.random.default_rng(2).lognormal(0, 1, 300)
+    for q in (0.1, 0.5, 0.8, 0.95):
+        x = P.customer_share_for_value_share(v, q)
+        assert P.pareto_share(v, x) == pytest.approx(q, abs=1e-9)
+    assert P.customer_share_for_value_share([50, 20, 10, 10, 5, 5, 0, 0, 0, 0], 0.5) == \
+        pytest.approx(0.1)
+
+
+def test_score_summary_and_tables():
+    s = P.score_summary(pd.Series([10, 80, 90, np.nan]), 70)
+    assert (s["n"], s["share_at_least_cut"]) == (3, pytest.approx(2 / 3))
+    log = pd.DataFrame({"customer_id": [1, 1, 2, 3], "value": [5.0, 5.0, 30.0, 60.0],
+                        "date": pd.to_datetime(["2020-01-01", "2020-01-02", "2020-01-01",
+                                                "2020-01-01"])})
+    tab = P.pareto_table({"toy": log}, top=1 / 3, n_boot=20, seed=1)
+    assert tab.loc[0, "share"] == pytest.approx(60 / 100)
+    rep = P.repeat_buyer_table({"toy": log})
+    assert rep.loc[0, "repeat_buyers"] == 1
+    with pytest.raises(ParameterError, match="unknown"):
+        P.transaction_log("telco_churn")

@@ -6,6 +6,8 @@ import matplotlib
 import numpy as np
 import pandas as pd
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 matplotlib.use("Agg")
 
@@ -263,3 +265,32 @@ def test_firm_answers_and_project_csv(tmp_path) -> None:
     simulate_crm_projects(60, seed=1).data.drop(columns="oversight").to_csv(path, index=False)
     with pytest.raises(DataError, match=r"missing column\(s\) \['oversight'\]"):
         fit_implementation_model(read_projects_csv(path))
+
+
+def test_survey_estimand_matches_the_exact_population_value() -> None:
+    """Continuous responses, no group difference: the large-sample estimand equals PLS on the
+    exact implied covariance, including an acquiescent style (covariance + sd^2 on every
+    pair of items, Baumgartner & Steenkamp 2001)."""
+    from crm_research.simulate import pls_on_covariance
+
+    tr = survey_truth(b2b_shift={}, acquiescence_sd=0.5)
+    big = survey_estimand(tr, n=200_000, seed=1, likert=False)["estimand"].to_numpy()
+    sigma = tr.by_group["B2C"].indicator_correlation + 0.25
+    exact = pls_on_covariance(tr.spec, sigma).paths["estimate"].to_numpy()
+    assert np.allclose(big, exact, atol=0.008)
+    plain = pls_on_covariance(tr.spec, tr.by_group["B2C"].indicator_correlation)
+    # acquiescence inflates the shared variance: the estimates move measurably
+    assert np.abs(plain.paths["estimate"].to_numpy() - exact).max() > 0.02
+
+
+@settings(max_examples=30, deadline=None)
+@given(scores=st.lists(st.integers(1, 7), min_size=4, max_size=4),
+       bump=st.integers(0, 3))
+def test_self_assessment_percentiles_bounded_and_monotone(scores, bump) -> None:
+    spec, sample = _tiny()
+    firm = dict(zip(spec.all_items, map(float, scores), strict=True))
+    higher = {k: min(7.0, v + bump) for k, v in firm.items()}
+    a = self_assessment(firm, sample, spec)["percentile"].to_numpy()
+    b = self_assessment(higher, sample, spec)["percentile"].to_numpy()
+    assert np.all((a >= 0) & (a <= 100))
+    assert np.all(b >= a)
