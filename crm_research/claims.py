@@ -268,8 +268,7 @@ def annual_churn_estimates(b2b: pd.DataFrame, telco: pd.DataFrame, cdnow: pd.Dat
                  "note": "1 - S(730)/S(365): churn in the second year among those still there "
                          "after one year; interval from the ends of both survival intervals"})
     _need(telco, ["churn", "tenure"], "telco_churn")
-    at_start = telco[telco["tenure"] >= 1]
-    cr = primer.churn_rate(int(at_start["churn"].sum()), len(at_start), level)
+    cr = primer.snapshot_churn_rate(telco, "churn", "tenure", 1, level)
     ann = [primer.annualise_churn(cr[k], 12) for k in ("churn_rate", "ci_low", "ci_high")]
     rows.append({"data_used": "telco_churn", "estimate": ann[0], "ci_low": ann[1],
                  "ci_high": ann[2],

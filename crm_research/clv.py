@@ -80,7 +80,8 @@ __all__ = [
     "period_discount_rate", "customer_lifetime_value", "holdout_by_frequency",
     "holdout_totals", "cumulative_tracking", "retention_whatif_constant",
     "retention_whatif_models", "calibration_frequency_fit", "PUBLISHED",
-    "published_comparison", "clv_distribution", "sbg_fit_segments", "bgnbd_recovery_check",
+    "published_comparison", "fit_status", "clv_distribution", "sbg_fit_segments",
+    "bgnbd_recovery_check",
 ]
 
 #: Transaction models: name -> (conditional expectation, unconditional expectation, P(alive)).
@@ -309,6 +310,7 @@ def retention_whatif_models(
     * BG/NBD: "retention" is 1 - E[p], the chance of staying active after a purchase; E[p] =
       a/(a+b) is lowered by ``delta`` holding a fixed; value = discounted expected repeat
       purchases of a new customer over ``horizon_years`` (yearly steps, end-of-year discount).
+      When E[p] <= ``delta`` the row is reported as not applicable (NaN values).
     """
     rows = []
     d = annual_discount_rate
@@ -326,8 +328,12 @@ def retention_whatif_models(
     if bgnbd_params is not None:
         r, alpha, a, b = check_params(bgnbd_params, ["r", "alpha", "a", "b"], "BG/NBD")
         p = a / (a + b)
-        if p - delta <= 0:
-            raise ParameterError(f"BG/NBD: mean dropout {p:.3f} is below delta {delta}")
+        if p - delta <= 0:  # nothing to lower (e.g. the NBD limit a -> 0): not applicable
+            rows.append({"model": "BG/NBD (per-purchase retention): mean dropout below delta, "
+                         "not applicable", "baseline_retention": 1 - p,
+                         "new_retention": np.nan, "clv_baseline": np.nan, "clv_new": np.nan,
+                         "clv_change_pct": np.nan})
+            return pd.DataFrame(rows)
         b2 = a / (p - delta) - a
         years = np.arange(1, horizon_years + 1)
         t = years * weeks_per_year * 7 / unit_days(time_unit)
@@ -360,6 +366,16 @@ PUBLISHED_SOURCES = {
     "sBG regular": "Fader & Hardie (2007), J. Interactive Marketing 21(1)",
     "sBG high_end": "Fader & Hardie (2007), J. Interactive Marketing 21(1)",
 }
+
+
+def fit_status(fits: dict[str, FitResult]) -> pd.DataFrame:
+    """One row per fit: converged, log-likelihood, customers, rows, iterations, message."""
+    return pd.DataFrame([
+        {"model": name, "converged": f.converged, "log_likelihood": f.log_likelihood,
+         "customers": f.n, "rows_fitted": f.n_rows, "iterations": f.n_iter,
+         "message": f.message}
+        for name, f in fits.items()
+    ])
 
 
 def published_comparison(fits: dict[str, FitResult]) -> pd.DataFrame:
@@ -424,9 +440,10 @@ def bgnbd_recovery_check(fit: FitResult, summary: pd.DataFrame, seed: int = 0,
     """
     from .simulate_clv import simulate_bgnbd
 
-    sim = simulate_bgnbd(fit.params, len(summary), summary["T"].to_numpy(dtype=float),
-                         seed=seed, resolution=resolution)
-    refit = fit_bgnbd(sim["frequency"], sim["recency"], sim["T"])
+    T = summary["T"].to_numpy(dtype=float)
+    T = T[T > 0]  # customers first seen on the last day carry no information
+    sim = simulate_bgnbd(fit.params, len(T), T, seed=seed, resolution=resolution)
+    refit = fit_bgnbd(sim["frequency"], sim["recency"], sim["T"], raise_on_failure=False)
     out = pd.DataFrame({"parameter": fit.params.index, "true": fit.params.to_numpy(),
                         "estimate": refit.params.to_numpy(),
                         "std_error": refit.std_errors.to_numpy()})

@@ -30,6 +30,11 @@ NAMES = ["r", "alpha", "a", "b"]
 MODEL = "BG/NBD"
 
 
+def _wsum(w: np.ndarray, v: np.ndarray) -> float:
+    """sum(w * v) without BLAS (a threaded ddot is slow on a busy machine)."""
+    return float(np.multiply(w, v).sum())
+
+
 class _Data:
     """Rows split into x = 0 and x > 0; functions of x are evaluated per distinct x."""
 
@@ -84,29 +89,29 @@ def _loglik_grad(theta: np.ndarray, d: _Data) -> tuple[float, np.ndarray]:
     dig_bx = digamma(b + ux) - digamma(b)
     inv_bx1 = np.where(ux > 0, 1.0 / np.maximum(b + ux - 1, 1e-300), 0.0)
     log_alpha = np.log(alpha)
-    ll = float(W @ lg) + d.W_total * r * log_alpha
-    g_r = float(W @ dig_rx) + d.W_total * log_alpha
+    ll = _wsum(W, lg) + d.W_total * r * log_alpha
+    g_r = _wsum(W, dig_rx) + d.W_total * log_alpha
     g_alpha = d.W_total * r / alpha
-    g_a = float(W @ dig_abx)
-    g_b = float(W @ (dig_abx + dig_bx))
+    g_a = _wsum(W, dig_abx)
+    g_b = _wsum(W, (dig_abx + dig_bx))
     # x = 0 rows: ll = c2(0) - r log(alpha + T)
     if len(d.TZ):
         log_aTZ = np.log(alpha + d.TZ)
-        ll += float(d.wZ.sum()) * c2[0] - r * float(d.wZ @ log_aTZ)
-        g_r -= float(d.wZ @ log_aTZ)
-        g_alpha -= r * float(d.wZ @ (1.0 / (alpha + d.TZ)))
+        ll += float(d.wZ.sum()) * c2[0] - r * _wsum(d.wZ, log_aTZ)
+        g_r -= _wsum(d.wZ, log_aTZ)
+        g_alpha -= r * _wsum(d.wZ, (1.0 / (alpha + d.TZ)))
     # x > 0 rows: ll = logaddexp(A2, A3)
     if len(d.xP):
         w3 = expit(A3 - A2)
         w2 = 1.0 - w3
         m = np.logaddexp(A2, A3)
         wP = d.wP
-        ll += float(wP @ m)
-        g_r -= float(wP @ (w2 * log_aT + w3 * log_atx))
-        g_alpha -= float(wP @ (rx * (w2 / (alpha + d.TP) + w3 / (alpha + d.tP))))
+        ll += _wsum(wP, m)
+        g_r -= _wsum(wP, (w2 * log_aT + w3 * log_atx))
+        g_alpha -= _wsum(wP, (rx * (w2 / (alpha + d.TP) + w3 / (alpha + d.tP))))
         wP3 = wP * w3
         g_a += float(wP3.sum()) / a
-        g_b -= float(wP3 @ inv_bx1[d.invP])
+        g_b -= _wsum(wP3, inv_bx1[d.invP])
     return ll, np.array([g_r, g_alpha, g_a, g_b])
 
 
@@ -125,12 +130,15 @@ def fit_bgnbd(
     collapse: bool = True,
     l2: float = 0.0,
     start=(1.0, 3.0, 1.0, 3.0),
+    raise_on_failure: bool = True,
 ) -> FitResult:
     """Maximum-likelihood BG/NBD fit (see :mod:`crm_research.clv_core` for the mechanism).
 
     ``collapse=True`` first merges identical (x, t_x, T) rows into weighted rows (same
     estimates, faster). ``weights`` (optional) are per-row customer counts. Start values
-    (1, 3, 1, 3) are those of BTYD's ``bgnbd.EstimateParameters``.
+    (1, 3, 1, 3) are those of BTYD's ``bgnbd.EstimateParameters``. A fit that does not
+    converge (e.g. a -> 0, b -> infinity: no dropout, the NBD limit) raises
+    :class:`ConvergenceError` unless ``raise_on_failure=False`` (then ``converged`` is False).
     """
     x, t_x, T = check_rfm(frequency, recency, T, MODEL)
     w = np.ones(len(x)) if weights is None else np.asarray(weights, dtype=float)
@@ -146,7 +154,7 @@ def fit_bgnbd(
     d = _Data(x, t_x, T, w)
     return fit_mle(
         MODEL, NAMES, lambda th: _loglik(th, d), np.asarray(start, float), w,
-        loglik_grad=lambda th: _loglik_grad(th, d), l2=l2,
+        loglik_grad=lambda th: _loglik_grad(th, d), l2=l2, raise_on_failure=raise_on_failure,
     )
 
 

@@ -84,6 +84,19 @@ def collapse_rows(*columns: np.ndarray) -> tuple[list[np.ndarray], np.ndarray]:
         raise DataError("collapse_rows: columns differ in length")
     if n == 0:
         return [c[:0] for c in cols], np.zeros(0, dtype=np.int64)
+    # Hash each column to sorted integer codes, combine into one int64 key (lexicographic
+    # order of the values), then one integer sort. Falls back to lexsort if the key overflows.
+    codes, sizes = [], []
+    for c in cols:
+        code, uniq = pd.factorize(c, sort=True)
+        codes.append(code.astype(np.int64))
+        sizes.append(len(uniq))
+    if float(np.prod(np.array(sizes, dtype=float))) < 2.0**62:
+        key = codes[0]
+        for code, size in zip(codes[1:], sizes[1:], strict=True):
+            key = key * size + code
+        _, first, counts = np.unique(key, return_index=True, return_counts=True)
+        return [c[first] for c in cols], counts.astype(np.int64)
     order = np.lexsort(cols[::-1])
     sorted_cols = [c[order] for c in cols]
     change = np.zeros(n, dtype=bool)
@@ -160,7 +173,7 @@ def fit_mle(
     def total_ll(theta: np.ndarray) -> float:
         with np.errstate(all="ignore"):
             ll = loglik(theta)
-        val = float(np.dot(w, ll))
+        val = float(np.multiply(w, ll).sum())  # no BLAS: threaded ddot is slow when busy
         return val if np.isfinite(val) else -np.inf
 
     def objective(z: np.ndarray) -> float:
@@ -277,7 +290,10 @@ def check_params(params: pd.Series | dict | FitResult, names: list[str], model: 
 
 
 def check_rfm(x, t_x, T, model: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Validate frequency / recency / T arrays (x >= 0 integer, 0 <= t_x <= T, T > 0)."""
+    """Validate frequency / recency / T arrays (x >= 0 integer, 0 <= t_x <= T, T >= 0).
+
+    T = 0 (first purchase on the last observed day) is allowed: such a customer has x = 0 and
+    contributes log-likelihood 0 (no information) in BG/NBD and Pareto/NBD."""
     x = np.asarray(x, dtype=float)
     t_x = np.asarray(t_x, dtype=float)
     T = np.asarray(T, dtype=float)
@@ -295,7 +311,7 @@ def check_rfm(x, t_x, T, model: str) -> tuple[np.ndarray, np.ndarray, np.ndarray
     if np.any((x > 0) & (t_x <= 0)):
         i = int(np.argmax((x > 0) & (t_x <= 0)))
         raise DataError(f"{model}: row {i} has frequency {x[i]} > 0 but recency 0")
-    if np.any(T <= 0):
-        i = int(np.argmax(T <= 0))
-        raise DataError(f"{model}: T must be > 0 (row {i}: {T[i]})")
+    if np.any(T < 0):
+        i = int(np.argmax(T < 0))
+        raise DataError(f"{model}: T must be >= 0 (row {i}: {T[i]})")
     return x, np.minimum(t_x, T), T

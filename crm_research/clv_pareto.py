@@ -68,7 +68,7 @@ def pareto_nbd_loglik(params, frequency, recency, T) -> np.ndarray:
 
 def fit_pareto_nbd(
     frequency, recency, T, weights=None, collapse: bool = True, l2: float = 0.0,
-    start=(1.0, 1.0, 1.0, 1.0),
+    start=(1.0, 1.0, 1.0, 1.0), raise_on_failure: bool = True,
 ) -> FitResult:
     """Maximum-likelihood Pareto/NBD fit (mechanism in :mod:`crm_research.clv_core`).
 
@@ -86,7 +86,7 @@ def fit_pareto_nbd(
         (x, t_x, T), counts = collapse_rows(x, t_x, T)
         w = counts.astype(float)
     return fit_mle(MODEL, NAMES, lambda th: _loglik(th, x, t_x, T), np.asarray(start, float),
-                   w, l2=l2)
+                   w, l2=l2, raise_on_failure=raise_on_failure)
 
 
 def pareto_nbd_probability_alive(params, frequency, recency, T) -> np.ndarray:

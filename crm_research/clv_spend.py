@@ -68,7 +68,7 @@ def gamma_gamma_loglik(params, frequency, monetary) -> np.ndarray:
 
 
 def fit_gamma_gamma(frequency, monetary, collapse: bool = True, l2: float = 0.0,
-                    start=(1.0, 1.0, 1.0)) -> FitResult:
+                    start=(1.0, 1.0, 1.0), raise_on_failure: bool = True) -> FitResult:
     """Maximum-likelihood Gamma-Gamma fit on the customers with x > 0 and m_x > 0.
 
     Customers with x = 0 (no repeat purchase) or a zero mean are skipped, as in the note.
@@ -78,7 +78,8 @@ def fit_gamma_gamma(frequency, monetary, collapse: bool = True, l2: float = 0.0,
     if collapse:
         (x, m), counts = collapse_rows(x, m)
         w = counts.astype(float)
-    return fit_mle(MODEL, NAMES, lambda th: _loglik(th, x, m), np.asarray(start, float), w, l2=l2)
+    return fit_mle(MODEL, NAMES, lambda th: _loglik(th, x, m), np.asarray(start, float), w,
+                   l2=l2, raise_on_failure=raise_on_failure)
 
 
 def gamma_gamma_conditional_spend(params, frequency, monetary) -> np.ndarray:

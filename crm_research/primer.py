@@ -76,6 +76,7 @@ __all__ = [
     "rate_by_group", "score_summary", "crm_type_headlines", "clv_formula_vs_model",
     "TRANSACTION_DATASETS", "transaction_log", "clv_formula_table",
     "customer_share_for_value_share", "pareto_table", "repeat_buyer_table",
+    "snapshot_churn_rate",
 ]
 
 TIMINGS = ("end", "start")
@@ -390,6 +391,23 @@ def churn_rate(lost: int, at_start: int, level: float = 0.95) -> dict[str, float
         raise DataError(f"churn rate: lost ({x}) exceeds customers at start ({n})")
     lo, hi = exact_proportion_ci(x, n, level)
     return {"lost": x, "at_start": n, "churn_rate": x / n, "ci_low": lo, "ci_high": hi}
+
+
+def snapshot_churn_rate(df: pd.DataFrame, churn_col: str = "churn",
+                        tenure_col: str = "tenure", min_tenure: float = 1,
+                        level: float = 0.95) -> dict[str, float]:
+    """Churn rate of the last period from a customer snapshot that flags who left in it (e.g.
+    Telco: ``churn`` = left within the last month): customers at the start of the period are
+    those with tenure ≥ ``min_tenure`` periods (newer ones joined during it). Returns
+    :func:`churn_rate`'s dictionary."""
+    for c in (churn_col, tenure_col):
+        if c not in df.columns:
+            raise DataError(f"snapshot churn: column {c!r} not in the data")
+    y = pd.to_numeric(df[churn_col], errors="coerce")
+    if y.isna().any() or not y.isin([0, 1]).all():
+        raise DataError(f"snapshot churn: column {churn_col!r} must be 0/1 (or bool)")
+    at_start = pd.to_numeric(df[tenure_col], errors="coerce") >= float(min_tenure)
+    return churn_rate(int(y[at_start].sum()), int(at_start.sum()), level)
 
 
 def annualise_churn(rate: float, periods_per_year: float) -> float:

@@ -114,12 +114,13 @@ def table_html(df: pd.DataFrame, caption: str | None = None, float_digits: int =
 
 def show_table(df: pd.DataFrame, name: str, caption: str | None = None,
                max_rows: int = 60, index: bool | None = None,
-               float_digits: int = 4) -> pd.DataFrame:
+               float_digits: int = 4) -> None:
     """Write ``df`` to ``tables/<name>.csv`` and display it (first ``max_rows`` rows).
 
     The CSV carries the full table with full float precision; the displayed table is rounded
     to ``float_digits`` and escaped. ``index`` defaults to writing the index only when it is
-    not a plain RangeIndex. Returns ``df`` unchanged.
+    not a plain RangeIndex. Returns None, so that a call ending a notebook cell does not
+    display the table a second time.
     """
     if not isinstance(df, pd.DataFrame):
         raise ParameterError(f"show_table({name!r}): expected a pandas DataFrame, "
@@ -135,11 +136,12 @@ def show_table(df: pd.DataFrame, name: str, caption: str | None = None,
     if len(df) > max_rows:
         cap += f" (first {max_rows} of {len(df)} rows; full table in tables/{name}.csv)"
     _display(_HTML(table_html(shown, cap, float_digits)))
-    return df
 
 
-def show_figure(fig: Any, name: str, caption: str | None = None) -> Path:
-    """Save a matplotlib figure as ``figures/<name>.png``, display it embedded, close it."""
+def show_figure(fig: Any, name: str, caption: str | None = None) -> None:
+    """Save a matplotlib figure as ``figures/<name>.png``, display it embedded, close it.
+
+    Returns None (a cell ending in this call shows the figure once, not also a path)."""
     import matplotlib.pyplot as plt
 
     _check_name(name)
@@ -159,10 +161,9 @@ def show_figure(fig: Any, name: str, caption: str | None = None) -> Path:
         pass
     if caption:
         _display(_HTML(f"<p class='caption'>{html.escape(caption)}</p>"))
-    return path
 
 
-def say(template: str, **values: Any) -> str:
+def say(template: str, **values: Any) -> None:
     """Display a sentence built from ``template`` with ``values`` HTML-escaped.
 
     ``template`` is trusted text from the notebook author and may carry simple HTML
@@ -176,7 +177,6 @@ def say(template: str, **values: Any) -> str:
 
     body = template.format(**{k: html.escape(fmt(v)) for k, v in values.items()})
     _display(_HTML(f"<p>{body}</p>"))
-    return body
 
 
 def record_dataset(name: str, path: str, sha256: str) -> None:

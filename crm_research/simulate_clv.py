@@ -66,7 +66,9 @@ def simulate_bgnbd(params, n: int, T, seed: int = 0, resolution: float | None = 
     T = _ages(n, T, rng)
     lam = rng.gamma(r, 1.0 / alpha, n)
     p = rng.beta(a, b, n)
-    J = rng.geometric(p)  # repeat purchases made before dropping out (>= 1)
+    # repeat purchases made before dropping out (>= 1); p underflowing to 0 (a -> 0) is
+    # clipped to 1e-12, i.e. practically never dropping out
+    J = rng.geometric(np.clip(p, 1e-12, 1.0))
     L = T + (holdout or 0.0)
     N = rng.poisson(lam * L)  # events of the never-dropping process in (0, L]
     # events in (0, T] of the never-dropping process, given N in (0, L]: binomial thinning

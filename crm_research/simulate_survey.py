@@ -231,7 +231,7 @@ def survey_truth(paths: Mapping[tuple[str, str], float] | None = None,
     table = pd.DataFrame({"source": [s for s, _ in edges], "target": [t for _, t in edges],
                           "b2c": [groups["B2C"].path_dict[e] for e in edges],
                           "b2b": [groups["B2B"].path_dict[e] for e in edges],
-                          "pooled": [pooled[e] for e in edges]})
+                          "pooled": [round(pooled[e], 12) for e in edges]})
     return SurveyTruth(
         spec=spec, paths=table, loadings=groups["B2C"].loadings,
         latent_correlation=pd.DataFrame(r, index=spec.construct_names,

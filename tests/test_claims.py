@@ -7,6 +7,8 @@ import math
 import numpy as np
 import pandas as pd
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from lifelines import KaplanMeierFitter
 from sklearn.linear_model import LogisticRegression
 
@@ -229,3 +231,35 @@ def test_ratio_bootstrap_recovers_known_ratio():
     truth = (250 * n / acquired.sum()) / 100
     assert first["ci_low"] <= truth <= first["ci_high"]
     assert abs(first["estimate"] - 5) < 0.4
+
+
+@settings(max_examples=100, deadline=None)
+@given(b0=st.floats(-100, 100), width=st.floats(0.1, 50), lo=st.floats(-200, 200),
+       span=st.floats(0, 100))
+def test_verdict_matches_set_relations(b0, width, lo, span):
+    band = (b0, b0 + width)
+    hi = lo + span
+    v = C.verdict_from_interval(lo, hi, band)
+    eps = 1e-6 * max(1.0, abs(b0), abs(b0 + width))
+    if band[0] <= lo and hi <= band[1]:
+        assert v == C.SUPPORTED
+    elif hi < band[0] - eps or lo > band[1] + eps:
+        assert v == C.CONTRADICTED
+    elif (lo < band[0] - eps <= hi) or (lo <= band[1] + eps < hi):
+        assert v == C.DEPENDS
+
+
+def test_winback_ratio_recovers_simulated_truth():
+    """Simulated lapses with known logistic win-back curve: the fitted P(7)/P(28) ratio is close
+    to the true one and the bootstrap interval covers it."""
+    rng = np.random.default_rng(5)
+    n = 4000
+    lapse = rng.integers(1, 120, n).astype(float)
+    b0, b1 = 0.5, -0.06
+    p = 1 / (1 + np.exp(-(b0 + b1 * lapse)))
+    df = pd.DataFrame({"reacquire": (rng.random(n) < p).astype(int), "duration_lapse": lapse})
+    truth = (1 + np.exp(-(b0 + b1 * 28))) / (1 + np.exp(-(b0 + b1 * 7)))
+    est = C.winback_rate_ratio(df)
+    assert est["ratio"] == pytest.approx(truth, rel=0.1)
+    rows = C.claim_winback_timing(df, n_boot=100, seed=2)
+    assert rows.iloc[0]["ci_low"] <= truth <= rows.iloc[0]["ci_high"]

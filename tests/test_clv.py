@@ -459,3 +459,55 @@ def test_retention_whatif():
     m = clv.retention_whatif_models({"regular": {"alpha": 0.704, "beta": 1.182}}, BG)
     assert (m["clv_change_pct"] > 0).all()
     assert m.loc[0, "new_retention"] == pytest.approx(m.loc[0, "baseline_retention"] + 0.05)
+
+
+def test_zero_age_customer_carries_no_information():
+    """T = 0 (first purchase on the last day): log-likelihood 0, conditional = unconditional."""
+    bg = {"r": 0.3, "alpha": 4.0, "a": 0.8, "b": 2.0}
+    pn = {"r": 0.3, "alpha": 4.0, "s": 0.8, "beta": 2.0}
+    assert clv.bgnbd_loglik(bg, [0], [0.0], [0.0])[0] == pytest.approx(0.0, abs=1e-12)
+    assert clv.pareto_nbd_loglik(pn, [0], [0.0], [0.0])[0] == pytest.approx(0.0, abs=1e-12)
+    assert clv.bgnbd_conditional_expected_purchases(bg, 10.0, [0], [0.0], [0.0])[0] == (
+        pytest.approx(float(clv.bgnbd_expected_purchases(bg, 10.0))))
+    assert clv.pareto_nbd_conditional_expected_purchases(pn, 10.0, [0], [0.0], [0.0])[0] == (
+        pytest.approx(float(clv.pareto_nbd_expected_purchases(pn, 10.0))))
+
+
+def test_collapse_rows_both_paths():
+    from crm_research.clv_core import collapse_rows
+
+    x = np.array([2, 1, 2, 1, 0])
+    t = np.array([1.0, 0.5, 1.0, 0.7, 0.0])
+    (ux, ut), c = collapse_rows(x, t)
+    assert ux.tolist() == [0, 1, 1, 2] and ut.tolist() == [0.0, 0.5, 0.7, 1.0]
+    assert c.tolist() == [1, 1, 1, 2]
+    rng = np.random.default_rng(0)  # many distinct values: the lexsort fallback
+    cols = [rng.integers(0, 3, 3000).astype(float) + rng.random(3000) for _ in range(4)]
+    cols = [np.r_[c, c[:10]] for c in cols]
+    uc, counts = collapse_rows(*cols)
+    assert counts.sum() == 3010 and len(uc[0]) == 3000 and counts.max() == 2
+
+
+def test_non_convergence_is_reported():
+    # all customers buy steadily and never lapse: BG/NBD runs to the a -> 0 boundary
+    x = np.full(200, 10)
+    with pytest.raises(Exception, match="did not converge"):
+        clv.fit_bgnbd(x, np.full(200, 39.0), np.full(200, 39.0))
+    fit = clv.fit_bgnbd(x, np.full(200, 39.0), np.full(200, 39.0), raise_on_failure=False)
+    assert not fit.converged
+    st_ = clv.fit_status({"BG/NBD": fit})
+    assert not st_.loc[0, "converged"]
+
+
+def test_study_helpers(cdnow, retention):
+    bg = clv.fit_bgnbd(cdnow["frequency"], cdnow["recency"], cdnow["T"])
+    comp = clv.published_comparison({"BG/NBD": bg})
+    assert comp["matches_at_published_precision"].all() and len(comp) == 5
+    par, proj = clv.sbg_fit_segments(retention, ["regular"], fit_periods=7)
+    assert par["parameter"].tolist() == ["alpha", "beta", "log_likelihood"]
+    assert proj["fitted"].sum() == 8 and len(proj) == 13
+    dist = clv.clv_distribution([1.0, 2.0, 3.0]).set_index("statistic")["value"]
+    assert dist["mean"] == 2.0 and dist["total"] == 6.0
+    rec = clv.bgnbd_recovery_check(bg, cdnow, seed=3)
+    assert rec["z"].abs().max() < 4
+    pd.testing.assert_frame_equal(rec, clv.bgnbd_recovery_check(bg, cdnow, seed=3))

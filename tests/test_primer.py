@@ -388,3 +388,11 @@ def test_score_summary_and_tables():
     assert rep.loc[0, "repeat_buyers"] == 1
     with pytest.raises(ParameterError, match="unknown"):
         P.transaction_log("telco_churn")
+
+
+def test_snapshot_churn_rate_excludes_new_customers():
+    df = pd.DataFrame({"churn": [True, False, False, True, False], "tenure": [3, 0, 5, 1, 0]})
+    res = P.snapshot_churn_rate(df)
+    assert (res["lost"], res["at_start"]) == (2, 3)
+    with pytest.raises(DataError, match="'tenure'"):
+        P.snapshot_churn_rate(df.drop(columns="tenure"))

@@ -44,13 +44,16 @@ def test_show_figure_png_is_deterministic(out):
         report.apply_style()
         fig, ax = plt.subplots()
         ax.plot([1, 2, 3], [3, 1, 2])
-        data.append(report.show_figure(fig, "f").read_bytes())
+        assert report.show_figure(fig, "f") is None
+        data.append((out / "figures" / "f.png").read_bytes())
     assert data[0] == data[1] and data[0][:8] == b"\x89PNG\r\n\x1a\n"
 
 
-def test_say_escapes_values(out):
-    body = report.say("hello <b>{who}</b> {x}", who="<script>", x=0.123456)
-    assert body == "hello <b>&lt;script&gt;</b> 0.123"
+def test_say_escapes_values(out, monkeypatch):
+    shown = []
+    monkeypatch.setattr(report, "_display", lambda obj: shown.append(obj))
+    assert report.say("hello <b>{who}</b> {x}", who="<script>", x=0.123456) is None
+    assert shown[0]._repr_html_() == "<p>hello <b>&lt;script&gt;</b> 0.123</p>"
 
 
 def test_render_escapes_outputs_and_builds_toc():

@@ -97,3 +97,10 @@ def test_rfm_on_cdnow():
     assert summ["share_value"].sum() == pytest.approx(1.0)
     # R from days since last purchase: a lower score means an older last purchase
     assert sc.groupby("R")["recency_days"].mean().is_monotonic_decreasing
+
+
+def test_concentration_comparison_columns():
+    t = rfm.concentration_comparison({"a": [1, 2, 3], "b": [5, 5, 5]})
+    assert list(t.columns) == ["measure", "a", "b"]
+    g = t.set_index("measure").loc["gini coefficient"]
+    assert g["b"] == pytest.approx(0.0) and g["a"] == pytest.approx(2 / 9)

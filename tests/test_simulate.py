@@ -294,3 +294,13 @@ def test_projects_logit_recovers_true_coefficients() -> None:
     fit = fit_implementation_model(sim.data, truth=sim.truth)
     z = (fit.table["estimate"] - fit.table["true"]) / fit.table["std_error"]
     assert np.all(np.abs(z) < 4), fit.table
+
+
+def test_survey_parameters_table_states_sources() -> None:
+    tab = survey_truth(missing_rate=0.03).parameters_table()
+    assert len(tab) == 9 + 25 + 7 + 2
+    paths = tab[tab["parameter"].str.startswith("path ")]
+    assert (paths["source"].str.contains("illustrative assumption")).all()
+    row = tab[tab["parameter"] == "path KCF -> MKT (B2C; B2B; pooled)"].iloc[0]
+    assert row["value"] == "0.200; 0.400; 0.280"
+    assert tab.loc[tab["parameter"] == "item answers missing (MCAR)", "value"].item() == "0.030"

@@ -190,3 +190,20 @@ def test_summary_matches_pandas_groupby_reference():
     np.testing.assert_allclose(s["recency"], ref["recency"])
     np.testing.assert_allclose(s["T"], ref["T"])
     np.testing.assert_allclose(s["monetary"], ref["monetary"].reindex(s.index), rtol=1e-12)
+
+
+def test_prepare_log_and_overview():
+    from crm_research.transactions import prepare_log, summary_overview
+
+    log, cleaning, dates = prepare_log("cdnow_sample", datasets.load("cdnow_sample"))
+    assert dates["calibration_end"] == "1997-09-30"
+    assert cleaning.loc[0, "rows"] == 6919 and cleaning.loc[0, "customers"] == 2357
+    raw = pd.DataFrame({"cid": [1, 1, 2, None], "when": ["2020-01-01", "2020-03-01",
+                                                          "2020-02-01", "2020-02-02"],
+                        "amt": [1.0, 2.0, -3.0, 4.0]})
+    log2, cleaning2, dates2 = prepare_log("my.csv", raw, "cid", "when", "amt")
+    assert len(log2) == 2 and cleaning2.loc[1, "rows_removed"] == 2
+    assert dates2["observation_end"] == "2020-03-01"
+    s = summarize_transactions(log, observation_end="1998-06-30", calibration_end="1997-09-30")
+    ov = summary_overview(s).set_index("measure")["value"]
+    assert ov["customers"] == 2357 and ov["repeat purchases (holdout)"] == 1882
