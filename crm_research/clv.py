@@ -226,11 +226,13 @@ def cumulative_tracking(
     keep = days >= 0
     cum = np.cumsum(daily_repeats.to_numpy()[keep])
     days = days[keep]
+    if len(days) == 0:
+        raise DataError("cumulative_tracking: no repeat-purchase days on or after the start")
     ends = np.arange(step_days - 1, days.max() + 1, step_days)
-    ends = ends[ends <= days.max()]
+    pos = np.searchsorted(days, ends, side="right") - 1  # last day <= end of each step
+    actual = np.where(pos >= 0, cum[np.maximum(pos, 0)], 0)
     out = pd.DataFrame({"period": np.arange(1, len(ends) + 1),
-                        "date": d0 + pd.to_timedelta(ends, unit="D"),
-                        "actual": cum[np.searchsorted(days, ends)]})
+                        "date": d0 + pd.to_timedelta(ends, unit="D"), "actual": actual})
     # customers grouped by first-purchase day for speed
     (uf,), counts = collapse_rows(first)
     for name, params in params_by_model.items():

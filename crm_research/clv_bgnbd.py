@@ -1,8 +1,8 @@
 """BG/NBD model (beta-geometric / negative binomial distribution).
 
 Source of every formula: Fader, Hardie & Lee (2005), "'Counting your customers' the easy way:
-an alternative to the Pareto/NBD model", Marketing Science 24(2):275-284 (equations 6, 9, 10,
-13 and the P(alive) expression of Fader, Hardie & Lee's 2008 note "Computing P(alive) using
+an alternative to the Pareto/NBD model", Marketing Science 24(2):275-284 (equations 6, 8, 9
+and 10, and the P(alive) expression of Fader, Hardie & Lee's 2008 note "Computing P(alive) using
 the BG/NBD model").
 
 Story: while active, a customer buys as a Poisson process with rate lambda ~ Gamma(r, alpha)

@@ -1,9 +1,11 @@
 """Pareto/NBD model (Schmittlein, Morrison & Colombo 1987).
 
 Formulas from Fader & Hardie (2005), "A note on deriving the Pareto/NBD model and related
-expressions" (brucehardie.com/notes/009): likelihood (their eq. 22 with A0 of eq. 21/23),
-P(alive) (eq. 24? — the expression ``1 / (1 + s/(r+s+x) (alpha+T)^(r+x) (beta+T)^s A0)``),
-conditional expectation (eq. 27? in the note; SMC 1987 eq. 22) and E[X(t)] (eq. 17).
+expressions" (brucehardie.com/notes/009): the likelihood with its A0 term, P(alive)
+``1 / (1 + s/(r+s+x) (alpha+T)^(r+x) (beta+T)^s A0)``, the conditional expectation
+E[Y(t) | x, t_x, T] and E[X(t)] (originally Schmittlein, Morrison & Colombo 1987). Each
+function's docstring gives its expression; the likelihood is checked in the tests against a
+numerical integration of the individual-level likelihood over the gamma mixing distributions.
 
 Story: while alive a customer buys as Poisson(lambda), lambda ~ Gamma(r, alpha); her lifetime
 is exponential(mu), mu ~ Gamma(s, beta). With a = r+s+x, for alpha >= beta::

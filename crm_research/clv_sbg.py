@@ -1,8 +1,8 @@
 """Shifted-beta-geometric (sBG) model of contractual retention.
 
 Source: Fader & Hardie (2007), "How to project customer retention", Journal of Interactive
-Marketing 21(1):76-90, eqs. 1-7 and appendix B. Each customer renews at the end of every period
-with probability 1 - theta, theta ~ Beta(alpha, beta) across customers::
+Marketing 21(1):76-90 (model section and appendix B). Each customer renews at the end of
+every period with probability 1 - theta, theta ~ Beta(alpha, beta) across customers::
 
     P(T = t) = B(alpha+1, beta+t-1) / B(alpha, beta)      t = 1, 2, ...
     S(t)     = B(alpha, beta+t) / B(alpha, beta)
@@ -99,7 +99,8 @@ def sbg_projection(params, survivors, horizon: int) -> pd.DataFrame:
 def sbg_expected_lifetime_value(params, margin: float, discount_rate: float,
                                 horizon: int = 1000) -> float:
     """E[CLV] of a new customer paying ``margin`` at the start of each period while active:
-    ``sum_{t=0}^{horizon-1} margin S(t) / (1+d)^t`` (Fader & Hardie 2010, Marketing Science
-    29(1), eq. 1 with the sum truncated at ``horizon`` periods)."""
+    ``sum_{t=0}^{horizon-1} margin S(t) / (1+d)^t`` (expected discounted value under the sBG,
+    as in Fader & Hardie 2010, "Customer-base valuation in a contractual setting", Marketing
+    Science 29(1); here the sum is truncated at ``horizon`` periods)."""
     t = np.arange(horizon)
     return float(margin * np.sum(sbg_survival(params, t) / (1 + discount_rate) ** t))

@@ -2,17 +2,17 @@
 
 Source: Fader, Hardie & Lee (2005), "RFM and CLV: using iso-value curves for customer base
 analysis", Journal of Marketing Research 42(4):415-430, and Fader & Hardie (2013), "The
-Gamma-Gamma model of monetary value" (brucehardie.com/notes/025), eqs. 1-5.
+Gamma-Gamma model of monetary value" (brucehardie.com/notes/025).
 
 Story: a customer's transaction values are i.i.d. Gamma(p, nu) (shape p, rate nu), and
 nu ~ Gamma(q, gamma) across customers; the spend process is independent of the transaction
 process (check with :func:`spend_frequency_correlation`). For a customer with x > 0 repeat
-transactions of mean value m_x the density of m_x is (note, eq. 3)::
+transactions of mean value m_x the density of m_x is (note)::
 
     f(m_x | p, q, gamma, x) = G(px+q) / (G(px) G(q)) * gamma^q m_x^(px-1) x^(px)
                               / (gamma + m_x x)^(px+q)
 
-and the conditional expectation of her mean spend (note, eq. 5) is::
+and the conditional expectation of her mean spend (note) is::
 
     E[M | p, q, gamma, m_x, x] = (p (gamma + m_x x)) / (p x + q - 1)
         = (q-1)/(px+q-1) * p gamma/(q-1) + px/(px+q-1) * m_x      (needs q > 1)
@@ -61,7 +61,7 @@ def _loglik(theta, x, m) -> np.ndarray:
 
 
 def gamma_gamma_loglik(params, frequency, monetary) -> np.ndarray:
-    """Per-customer log density of m_x (Fader & Hardie 2013 note, eq. 3)."""
+    """Per-customer log density of m_x (Fader & Hardie 2013 note)."""
     theta = check_params(params, NAMES, MODEL)
     x, m = _check(frequency, monetary, drop=False)
     return _loglik(theta, x, m)
@@ -83,7 +83,8 @@ def fit_gamma_gamma(frequency, monetary, collapse: bool = True, l2: float = 0.0,
 
 
 def gamma_gamma_conditional_spend(params, frequency, monetary) -> np.ndarray:
-    """E[M | m_x, x] (note eq. 5); for x = 0 (or missing m_x) the population mean p gamma/(q-1)."""
+    """E[M | m_x, x] (the note's conditional expectation); for x = 0 (or a missing m_x) the
+    population mean p gamma/(q-1)."""
     p, q, g = check_params(params, NAMES, MODEL)
     if q <= 1:
         raise ParameterError(f"{MODEL}: expected spend needs q > 1, got q = {q}")

@@ -32,7 +32,7 @@ from scipy.special import betaln
 from crm_research import clv, datasets
 from crm_research.clv_bgnbd import _Data, _loglik_grad
 from crm_research.clv_core import _central_gradient
-from crm_research.errors import DataError, ParameterError
+from crm_research.errors import ConvergenceError, DataError, ParameterError
 from crm_research.simulate_clv import (
     simulate_bgnbd,
     simulate_gamma_gamma,
@@ -491,7 +491,7 @@ def test_collapse_rows_both_paths():
 def test_non_convergence_is_reported():
     # all customers buy steadily and never lapse: BG/NBD runs to the a -> 0 boundary
     x = np.full(200, 10)
-    with pytest.raises(Exception, match="did not converge"):
+    with pytest.raises(ConvergenceError, match="did not converge"):
         clv.fit_bgnbd(x, np.full(200, 39.0), np.full(200, 39.0))
     fit = clv.fit_bgnbd(x, np.full(200, 39.0), np.full(200, 39.0), raise_on_failure=False)
     assert not fit.converged
