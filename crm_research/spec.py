@@ -449,7 +449,7 @@ def model_data(spec: ModelSpec) -> pd.DataFrame:
         return datasets.load(spec.data)
     path = Path(spec.data)
     if path.suffix.lower() == ".csv" and path.is_file():
-        return pd.read_csv(path)
+        return datasets.read_user_csv(path, f"data file of model {spec.name!r}")
     raise SpecError(f"model {spec.name!r}: data {spec.data!r} is neither a bundled data set "
                     f"({', '.join(datasets.names())}) nor an existing CSV file")
 

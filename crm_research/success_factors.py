@@ -23,7 +23,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from .datasets import load_codebook
+from .datasets import load_codebook, read_user_csv
 from .errors import ConvergenceError, DataError, EstimationError, ParameterError, SpecError
 from .pls import PLSResult, bootstrap_pls, estimate_pls
 from .simulate_projects import PRACTICES, READINESS, ProjectTruth
@@ -43,12 +43,7 @@ def read_survey_csv(path: str | Path, codebook: str | Path = "crm_success_factor
     file, column and row otherwise).
     """
     p = Path(path)
-    if not p.is_file():
-        raise DataError(f"survey data file {str(p)!r} does not exist")
-    try:
-        df = pd.read_csv(p)
-    except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as exc:
-        raise DataError(f"survey data file {str(p)!r} is not a readable CSV: {exc}") from exc
+    df = read_user_csv(p, "survey data file")
     cb = load_codebook(codebook)
     items = cb.items_frame()["item"].tolist()
     if cb.missing_codes:
@@ -449,13 +444,7 @@ def read_projects_csv(path: str | Path) -> pd.DataFrame:
     """Read a user's CRM-project CSV (columns as ``simulate_crm_projects``: n_technologies,
     the four practices 0/1, the three readiness scores, success 0/1); the columns are checked
     when the model is fitted (``fit_implementation_model``)."""
-    p = Path(path)
-    if not p.is_file():
-        raise DataError(f"project data file {str(p)!r} does not exist")
-    try:
-        return pd.read_csv(p)
-    except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as exc:
-        raise DataError(f"project data file {str(p)!r} is not a readable CSV: {exc}") from exc
+    return read_user_csv(path, "project data file")
 
 
 def firm_answers(data: pd.DataFrame, spec: ModelSpec, firm: int | None = None,

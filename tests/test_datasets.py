@@ -144,3 +144,16 @@ def test_codebook_errors(tmp_path):
         cb.check_data(pd.DataFrame({"a1": [1.0, 2.0], "a2": [3.0, 9.0]}), where="my.csv")
     with pytest.raises(DataError, match=r"expects item column\(s\) \['a2'\]"):
         cb.check_data(pd.DataFrame({"a1": [1.0]}), where="my.csv")
+
+
+def test_user_csv_errors_name_the_file(tmp_path):
+    with pytest.raises(DataError, match=r"transaction log '.*nope.csv' does not exist"):
+        datasets.read_user_csv(tmp_path / "nope.csv", "transaction log")
+    empty = tmp_path / "empty.csv"
+    empty.write_text("")
+    with pytest.raises(DataError, match=r"empty.csv' is not a readable CSV"):
+        datasets.read_user_csv(empty)
+    ok = tmp_path / "ok.csv"
+    ok.write_text("a,b\n1,2\n")
+    assert datasets.load_or_read(str(ok)).shape == (1, 2)
+    assert len(datasets.load_or_read("fader_hardie_retention")) == 13
