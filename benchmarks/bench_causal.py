@@ -5,8 +5,7 @@ Run: ``python benchmarks/bench_causal.py``. Each figure is the best of ``REPEAT`
 
 from __future__ import annotations
 
-import time
-from collections.abc import Callable
+from _timing import best_time
 
 from crm_research import causal
 from crm_research.causal_check import method_check
@@ -21,33 +20,24 @@ REPEAT = 3
 COVARIATES = ["recency", "history", "mens", "womens", "zip_code", "newbie", "channel"]
 
 
-def best_of(fn: Callable[[], object], repeat: int = REPEAT) -> float:
-    times = []
-    for _ in range(repeat):
-        t0 = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - t0)
-    return min(times)
-
-
 def main() -> None:
     hill = load("hillstrom_email")
     two = causal.two_arm_frame(hill, "segment", "No E-Mail", "Mens E-Mail")
     n = len(two)
     for method in causal.METHODS:
-        s = best_of(lambda m=method: causal.estimate_effect(two, "spend", "treated", m,
+        s = best_time(lambda m=method: causal.estimate_effect(two, "spend", "treated", m,
                                                              COVARIATES))
         print(f"{method} (hillstrom, n={n}, {len(COVARIATES)} covariates): {s:.3f} s")
-    s = best_of(lambda: causal.arm_subgroup_effects(
+    s = best_time(lambda: causal.arm_subgroup_effects(
         hill, "segment", "No E-Mail", ["visit", "conversion", "spend"],
         ["channel", "newbie", "history_segment"]))
     print(f"arm_subgroup_effects (2 arms x 3 outcomes x 12 subgroups): {s:.3f} s")
-    s = best_of(lambda: method_check(two, ["visit"], "treated", COVARIATES,
+    s = best_time(lambda: method_check(two, ["visit"], "treated", COVARIATES,
                                      {"recency": -1.0, "history": 1.0, "newbie": -1.0},
                                      strength=0.7, keep_fraction=0.2, n_draws=10), repeat=1)
     print(f"method_check per draw (1 outcome, naive+ipw+aipw): {s / 10:.3f} s")
     telco = load("telco_churn")
-    s = best_of(lambda: observational_effects(telco, "churn", TELCO_TREATMENTS,
+    s = best_time(lambda: observational_effects(telco, "churn", TELCO_TREATMENTS,
                                               TELCO_COVARIATES))
     print(f"observational_effects (telco, {len(TELCO_TREATMENTS)} treatments): {s:.3f} s")
 

@@ -6,8 +6,7 @@ seconds, single-threaded cross-validation (``n_threads=1``, the default).
 
 from __future__ import annotations
 
-import time
-from collections.abc import Callable
+from _timing import best_time
 
 from crm_research import churn
 from crm_research.datasets import load
@@ -21,15 +20,6 @@ COX = ["contract", "internet_service", "payment_method", "monthly_charges", "pap
        "senior_citizen", "partner", "dependents"]
 B2B = ["avg_ret_exp", "avg_ret_exp_sq", "industry", "revenue", "employees", "total_crossbuy",
        "total_freq", "total_freq_sq"]
-
-
-def best_of(fn: Callable[[], object], repeat: int = REPEAT) -> float:
-    times = []
-    for _ in range(repeat):
-        t0 = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - t0)
-    return min(times)
 
 
 def main() -> None:
@@ -52,7 +42,7 @@ def main() -> None:
                                                                censor="censor"),
     }
     for name, fn in figures.items():
-        print(f"{name}: {best_of(fn):.3f} s")
+        print(f"{name}: {best_time(fn):.3f} s")
 
 
 if __name__ == "__main__":

@@ -7,24 +7,14 @@ Each figure is the best of ``REPEATS`` runs (wall clock), printed one per line.
 
 from __future__ import annotations
 
-import time
-
 import numpy as np
+from _timing import best_of
 
 from crm_research.clv import fit_bgnbd
 from crm_research.simulate_clv import simulate_bgnbd, simulate_transaction_log
 from crm_research.transactions import summarize_transactions
 
 REPEATS = 3
-
-
-def best_of(fn, repeats: int = REPEATS) -> tuple[float, object]:
-    best, out = np.inf, None
-    for _ in range(repeats):
-        t0 = time.perf_counter()
-        out = fn()
-        best = min(best, time.perf_counter() - t0)
-    return best, out
 
 
 def main() -> None:

@@ -5,7 +5,7 @@ Run: ``python benchmarks/bench_measurement.py`` — prints one line per measured
 
 from __future__ import annotations
 
-import time
+from _timing import best_time
 
 from crm_research import datasets
 from crm_research import measurement as M
@@ -21,11 +21,7 @@ BLOCKS = {
 
 
 def _time(label: str, fn, repeat: int = 3) -> None:
-    best = float("inf")
-    for _ in range(repeat):
-        t0 = time.perf_counter()
-        fn()
-        best = min(best, time.perf_counter() - t0)
+    best = best_time(fn, repeat)
     print(f"{label}: {best:.3f} s (best of {repeat})")
 
 

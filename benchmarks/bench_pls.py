@@ -6,32 +6,23 @@ Run: python benchmarks/bench_pls.py
 
 from __future__ import annotations
 
-import time
+from _timing import best_time
 
 from crm_research import datasets
 from crm_research.pls import bootstrap_pls, estimate_pls
 
 
-def _best_of(fn, repeats: int = 3) -> float:
-    best = float("inf")
-    for _ in range(repeats):
-        t0 = time.perf_counter()
-        fn()
-        best = min(best, time.perf_counter() - t0)
-    return best
-
-
 def main() -> None:
     df = datasets.load("ecsi_satisfaction")
-    t_fit = _best_of(lambda: estimate_pls(df, "ecsi_satisfaction", scheme="path"), 5)
+    t_fit = best_time(lambda: estimate_pls(df, "ecsi_satisfaction", scheme="path"), 5)
     print(f"single fit, ECSI satisfaction, path scheme: {t_fit * 1000:.1f} ms")
     for n_jobs in (1, 2):
-        t = _best_of(lambda n_jobs=n_jobs: bootstrap_pls(
+        t = best_time(lambda n_jobs=n_jobs: bootstrap_pls(
             df, "ecsi_satisfaction", n_boot=5000, seed=1, scheme="path", n_jobs=n_jobs,
             jackknife=False), 2)
         print(f"bootstrap 5000 resamples (percentile), n_jobs={n_jobs}: {t:.2f} s "
               f"(target <= 5 s: {'ok' if t <= 5 else 'MISSED'})")
-    t = _best_of(lambda: bootstrap_pls(df, "ecsi_satisfaction", n_boot=5000, seed=1,
+    t = best_time(lambda: bootstrap_pls(df, "ecsi_satisfaction", n_boot=5000, seed=1,
                                        scheme="path", n_jobs=2, jackknife=True), 2)
     print(f"bootstrap 5000 resamples + jackknife for BCa (250 fits), n_jobs=2: {t:.2f} s")
 

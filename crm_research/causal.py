@@ -502,6 +502,25 @@ def regression_adjustment(data: pd.DataFrame, outcome: str, treatment: str,
                   details={"se_method": "bootstrap", "n_boot": n_boot, "seed": seed})
 
 
+def _checked_clipped_propensities(e_raw: np.ndarray, eps: float, overlap_tol: float,
+                                  max_extreme_share: float,
+                                  treatment: str) -> tuple[np.ndarray, np.ndarray]:
+    """Check overlap on the raw propensities, then trim them to [eps, 1 - eps].
+
+    Returns the trimmed propensities and a boolean mask of the trimmed units (reported as
+    ``n_trimmed``). eps = 0 with a propensity of exactly 0 or 1 → EstimationError.
+    """
+    _check_overlap(e_raw, overlap_tol, max_extreme_share, treatment)
+    clipped = (e_raw < eps) | (e_raw > 1.0 - eps)
+    e = np.clip(e_raw, eps, 1.0 - eps)
+    if np.any(e <= 0) or np.any(e >= 1):
+        raise EstimationError(
+            f"propensities of 0 or 1 with eps=0 for {treatment!r}: weights are infinite; "
+            "use eps > 0"
+        )
+    return e, clipped
+
+
 def ipw(data: pd.DataFrame, outcome: str, treatment: str, covariates: Sequence[str] = (),
         propensity: np.ndarray | None = None, eps: float = 0.01, level: float = 0.95,
         overlap_tol: float = 1e-3, max_extreme_share: float = 0.05) -> EffectEstimate:
@@ -538,14 +557,8 @@ def ipw(data: pd.DataFrame, outcome: str, treatment: str, covariates: Sequence[s
         X = _add_intercept(covariate_matrix(data, covariates).to_numpy())
         beta = fit_logistic(X, t)
         e_raw = _logistic_predict(X, beta)
-    _check_overlap(e_raw, overlap_tol, max_extreme_share, treatment)
-    clipped = (e_raw < eps) | (e_raw > 1.0 - eps)
-    e = np.clip(e_raw, eps, 1.0 - eps)
-    if np.any(e <= 0) or np.any(e >= 1):
-        raise EstimationError(
-            f"propensities of 0 or 1 with eps=0 for {treatment!r}: weights are infinite; "
-            "use eps > 0"
-        )
+    e, clipped = _checked_clipped_propensities(e_raw, eps, overlap_tol, max_extreme_share,
+                                               treatment)
     w1, w0 = t / e, (1.0 - t) / (1.0 - e)
     mu1 = float(np.sum(w1 * y) / np.sum(w1))
     mu0 = float(np.sum(w0 * y) / np.sum(w0))
@@ -671,14 +684,8 @@ def aipw(data: pd.DataFrame, outcome: str, treatment: str, covariates: Sequence[
                                     X[test])
         m0[test] = _predict_outcome(_fit_outcome(Xt[tt == 0], yt[tt == 0], outcome_model),
                                     X[test])
-    _check_overlap(e_raw, overlap_tol, max_extreme_share, treatment)
-    clipped = (e_raw < eps) | (e_raw > 1.0 - eps)
-    e = np.clip(e_raw, eps, 1.0 - eps)
-    if np.any(e <= 0) or np.any(e >= 1):
-        raise EstimationError(
-            f"propensities of 0 or 1 with eps=0 for {treatment!r}: weights are infinite; "
-            "use eps > 0"
-        )
+    e, clipped = _checked_clipped_propensities(e_raw, eps, overlap_tol, max_extreme_share,
+                                               treatment)
     phi1 = m1 + t * (y - m1) / e
     phi0 = m0 + (1.0 - t) * (y - m0) / (1.0 - e)
     cov = np.cov(np.column_stack([phi1, phi0]), rowvar=False) / n

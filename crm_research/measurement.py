@@ -769,7 +769,11 @@ def vif_outer(
             {"construct": construct, "item": i, "vif": float(f)}
             for i, f in zip(cols, v, strict=True)
         ]
-    out = pd.DataFrame(rows)
+    return _flag_vif(pd.DataFrame(rows))
+
+
+def _flag_vif(out: pd.DataFrame) -> pd.DataFrame:
+    """Add the VIF threshold flags (< 5 acceptable, < 3 ideal; Hair et al. 2019)."""
     out["vif_ok_5"] = out["vif"] < VIF_MAX
     out["vif_ok_3"] = out["vif"] < VIF_IDEAL
     return out
@@ -809,7 +813,4 @@ def vif_inner(scores: pd.DataFrame, paths: Mapping[str, Sequence[str]]) -> pd.Da
             {"target": target, "predictor": c, "vif": float(f)}
             for c, f in zip(sources, v, strict=True)
         ]
-    out = pd.DataFrame(rows)
-    out["vif_ok_5"] = out["vif"] < VIF_MAX
-    out["vif_ok_3"] = out["vif"] < VIF_IDEAL
-    return out
+    return _flag_vif(pd.DataFrame(rows))
