@@ -122,3 +122,18 @@ def test_cli_reports_errors_without_traceback(tmp_path):
     assert res.returncode == 2
     assert "unknown parameter(s) ['bogus']" in res.stderr
     assert "Traceback" not in res.stderr
+
+
+def test_every_study_is_deterministic_in_quick_mode(tmp_path):
+    """Each shipped study, run twice with its quick parameters, gives byte-identical tables,
+    figures, executed notebook and HTML (run.json differs only by times)."""
+    first = pipeline.build(out=tmp_path / "a", quick=True, jobs=2)
+    second = pipeline.build(out=tmp_path / "b", quick=True, jobs=2)
+    failed = [(r.study, r.error) for r in first + second if r.status != "ok"]
+    assert not failed
+    for r in first:
+        a, b = _files(tmp_path / "a" / r.study), _files(tmp_path / "b" / r.study)
+        assert a.keys() == b.keys(), r.study
+        differing = [k for k in a if a[k] != b[k]]
+        assert not differing, f"{r.study}: {differing}"
+        assert any(k.startswith("tables/") for k in a), f"{r.study} wrote no table"
