@@ -34,7 +34,7 @@ def main() -> None:
     print(f"arm_subgroup_effects (2 arms x 3 outcomes x 12 subgroups): {s:.3f} s")
     s = best_time(lambda: method_check(two, ["visit"], "treated", COVARIATES,
                                      {"recency": -1.0, "history": 1.0, "newbie": -1.0},
-                                     strength=0.7, keep_fraction=0.2, n_draws=10), repeat=1)
+                                     strength=0.7, keep_fraction=0.2, n_draws=10), repeats=1)
     print(f"method_check per draw (1 outcome, naive+ipw+aipw): {s / 10:.3f} s")
     telco = load("telco_churn")
     s = best_time(lambda: observational_effects(telco, "churn", TELCO_TREATMENTS,
