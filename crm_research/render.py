@@ -32,7 +32,7 @@ nav.toc{background:#f1f5f9;border:1px solid #d8e0e8;padding:.6em 1.2em;margin:1e
 nav.toc ul{margin:.2em 0;padding-left:1.2em}
 table.data{border-collapse:collapse;font-size:.85em;margin:.5em 0}
 table.data th,table.data td{border-bottom:1px solid #e1e6ec;padding:.25em .6em;text-align:left;
-vertical-align:top}
+vertical-align:top;max-width:32em}
 table.data th{background:#eef2f6}
 table.params td,table.params th{padding:.15em .8em;text-align:left;border-bottom:1px solid #eee}
 .table-wrap{overflow-x:auto}

@@ -114,13 +114,14 @@ def table_html(df: pd.DataFrame, caption: str | None = None, float_digits: int =
 
 def show_table(df: pd.DataFrame, name: str, caption: str | None = None,
                max_rows: int = 60, index: bool | None = None,
-               float_digits: int = 4) -> None:
+               float_digits: int = 4, display_columns: list[str] | None = None) -> None:
     """Write ``df`` to ``tables/<name>.csv`` and display it (first ``max_rows`` rows).
 
     The CSV carries the full table with full float precision; the displayed table is rounded
     to ``float_digits`` and escaped. ``index`` defaults to writing the index only when it is
-    not a plain RangeIndex. Returns None, so that a call ending a notebook cell does not
-    display the table a second time.
+    not a plain RangeIndex. ``display_columns`` shows only those columns (long text such as
+    sources and notes stays in the CSV). Returns None, so that a call ending a notebook cell
+    does not display the table a second time.
     """
     if not isinstance(df, pd.DataFrame):
         raise ParameterError(f"show_table({name!r}): expected a pandas DataFrame, "
@@ -133,6 +134,15 @@ def show_table(df: pd.DataFrame, name: str, caption: str | None = None,
               lineterminator="\n")
     shown = df if len(df) <= max_rows else df.head(max_rows)
     cap = caption or name
+    if display_columns is not None:
+        unknown = [c for c in display_columns if c not in df.columns]
+        if unknown:
+            raise ParameterError(f"show_table({name!r}): display_columns {unknown} are not "
+                                 f"columns of the table ({list(df.columns)})")
+        shown = shown[list(display_columns)]
+        hidden = len(df.columns) - len(display_columns)
+        if hidden:
+            cap += f" ({hidden} more columns in tables/{name}.csv)"
     if len(df) > max_rows:
         cap += f" (first {max_rows} of {len(df)} rows; full table in tables/{name}.csv)"
     _display(_HTML(table_html(shown, cap, float_digits)))

@@ -80,3 +80,14 @@ def test_cli_list_and_datasets():
                          capture_output=True, text=True, timeout=120)
     assert res.returncode == 0
     assert "online_retail" in res.stdout and "sha256" in res.stdout
+
+
+def test_display_columns_show_a_subset_but_csv_keeps_all(out, monkeypatch):
+    shown = []
+    monkeypatch.setattr(report, "_display", lambda obj: shown.append(obj))
+    df = pd.DataFrame({"a": [1], "long_note": ["x" * 500]})
+    report.show_table(df, "sub", display_columns=["a"])
+    assert "long_note" in pd.read_csv(out / "tables" / "sub.csv").columns
+    assert "long_note" not in shown[0]._repr_html_() and "1 more columns" in shown[0]._repr_html_()
+    with pytest.raises(ParameterError, match="display_columns \\['zz'\\]"):
+        report.show_table(df, "sub", display_columns=["zz"])
