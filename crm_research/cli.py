@@ -30,6 +30,8 @@ def _cmd_list(args: argparse.Namespace) -> int:
             print(f"    -p {p.name} ({p.type}, default {p.default!r}){tail}: {p.help}")
         if study.quick:
             print(f"    quick: {study.quick}")
+        for variant, values in study.variants.items():
+            print(f"    variant {variant}: {values}")
         print()
     return 0
 
@@ -57,7 +59,7 @@ def _cmd_run(args: argparse.Namespace) -> int:
     params: dict[str, str] = {}
     for name, value in args.param or []:
         params[name] = value
-    res = run_study(args.study, params, out=args.out, quick=args.quick)
+    res = run_study(args.study, params, out=args.out, quick=args.quick, variant=args.variant)
     print(f"{res.study}: ok in {res.duration_s:.1f} s -> {args.out}/{res.report}")
     return 0
 
@@ -93,6 +95,7 @@ def build_parser() -> argparse.ArgumentParser:
                    help="set a study parameter (repeatable); lists as a,b,c or JSON")
     p.add_argument("--out", default="reports", help="output folder (default: reports)")
     p.add_argument("--quick", action="store_true", help="start from the study's quick parameters")
+    p.add_argument("--variant", help="start from one of the study's declared variants")
     p.set_defaults(func=_cmd_run)
     p = sub.add_parser("build", help="run every study and write OUT/index.html")
     p.add_argument("--quick", action="store_true", help="each study's small parameter set (CI)")

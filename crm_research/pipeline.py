@@ -158,9 +158,10 @@ def _read_datasets_used(folder: Path) -> list[dict[str, str]]:
     return [seen[k] for k in sorted(seen)]
 
 
-def _header(study: Study, params: dict[str, Any]) -> str:
+def _header(study: Study, params: dict[str, Any], variant: str | None = None) -> str:
+    title = study.title + (f" — variant {variant}" if variant else "")
     return (
-        f"<header class='report'><p class='caption'>{html.escape(study.title)}</p>"
+        f"<header class='report'><p class='caption'>{html.escape(title)}</p>"
         f"<p>{html.escape(study.summary)}</p>"
         f"<details><summary>Parameters of this run</summary>{render.params_table(params)}"
         f"</details><p class='caption'>crm-research {html.escape(__version__)} · study "
@@ -169,22 +170,30 @@ def _header(study: Study, params: dict[str, Any]) -> str:
     )
 
 
+def report_key(study: str, variant: str | None = None) -> str:
+    """Folder name of a run: ``study``, or ``study--variant`` for a declared variant."""
+    return study if variant is None else f"{study}--{variant}"
+
+
 def run_study(name: str, params: dict[str, Any] | None = None, out: str | Path = "reports",
-              quick: bool = False, update_index: bool = True) -> RunResult:
-    """Run study ``name`` into ``out/<name>``; raise StudyRunError if a cell fails.
+              quick: bool = False, update_index: bool = True,
+              variant: str | None = None) -> RunResult:
+    """Run study ``name`` into ``out/<name>`` (``out/<name>--<variant>`` for a variant);
+    raise StudyRunError if a cell fails.
 
     Parameters are validated before any cell runs (ParameterError). On failure the previous
-    report is left untouched, the attempt is recorded in ``out/_runs/<name>.json`` and the
-    partial notebook kept in ``out/_failed/<name>/executed.ipynb``.
+    report is left untouched, the attempt is recorded in ``out/_runs/<key>.json`` and the
+    partial notebook kept in ``out/_failed/<key>/executed.ipynb``.
     """
     import nbformat
     import papermill
 
     study = get_study(name)
-    values = study.resolve(params, quick=quick)
+    values = study.resolve(params, quick=quick, variant=variant)
+    key = report_key(name, variant)
     out = Path(out).resolve()
     out.mkdir(parents=True, exist_ok=True)
-    tmp = out / f".tmp-{name}-{os.getpid()}"
+    tmp = out / f".tmp-{key}-{os.getpid()}"
     if tmp.exists():
         shutil.rmtree(tmp)
     tmp.mkdir()
@@ -205,13 +214,13 @@ def run_study(name: str, params: dict[str, Any] | None = None, out: str | Path =
         except Exception as exc:  # kernel death, missing kernel, timeout …
             error = f"{type(exc).__name__}: {exc}"
     duration = round(time.perf_counter() - t0, 2)
-    result = RunResult(study=name, status="ok" if error is None else "failed", parameters=values,
+    result = RunResult(study=key, status="ok" if error is None else "failed", parameters=values,
                        started=started, duration_s=duration, error=error, failed_cell=cell,
                        datasets=_read_datasets_used(tmp))
     record = {**asdict(result), "versions": package_versions(), "git_commit": git_commit()}
 
     if error is not None:
-        failed = out / "_failed" / name
+        failed = out / "_failed" / key
         if failed.exists():
             shutil.rmtree(failed)
         failed.parent.mkdir(parents=True, exist_ok=True)
@@ -227,15 +236,15 @@ def run_study(name: str, params: dict[str, Any] | None = None, out: str | Path =
             result.failed_cell, result.error = cell, error
             record.update(failed_cell=cell, error=error, failed_source=snippet)
         shutil.move(str(tmp), str(failed))
-        previous = (out / name / "report.html").exists()
+        previous = (out / key / "report.html").exists()
         record["previous_report_kept"] = previous
         _write_json(failed / "run.json", record)
-        _write_json(out / "_runs" / f"{name}.json", record)
+        _write_json(out / "_runs" / f"{key}.json", record)
         if update_index:
             write_index(out)
         where = (f"cell {cell} of {study.notebook.name} ({snippet!r})" if cell is not None
                  else "before any cell")
-        raise StudyRunError(f"study {name!r} failed at {where}: {error} "
+        raise StudyRunError(f"study {key!r} failed at {where}: {error} "
                             f"(partial notebook: {failed / 'executed.ipynb'}; previous report "
                             f"{'kept' if previous else 'none'})")
 
@@ -244,15 +253,16 @@ def run_study(name: str, params: dict[str, Any] | None = None, out: str | Path =
     executed.write_text(json.dumps(nb, indent=1, sort_keys=True, ensure_ascii=False) + "\n",
                         encoding="utf-8")
     (tmp / "report.html").write_text(
-        render.notebook_to_html(nb, study.title, _header(study, values)), encoding="utf-8")
-    result.report = f"{name}/report.html"
+        render.notebook_to_html(nb, study.title, _header(study, values, variant)),
+        encoding="utf-8")
+    result.report = f"{key}/report.html"
     record["report"] = result.report
     _write_json(tmp / "run.json", record)
-    _swap_into_place(tmp, out / name)
-    failed = out / "_failed" / name
+    _swap_into_place(tmp, out / key)
+    failed = out / "_failed" / key
     if failed.exists():
         shutil.rmtree(failed)
-    _write_json(out / "_runs" / f"{name}.json", record)
+    _write_json(out / "_runs" / f"{key}.json", record)
     if update_index:
         write_index(out)
     return result
@@ -268,30 +278,38 @@ def _swap_into_place(new: Path, final: Path) -> None:
         shutil.rmtree(old)
 
 
-def _run_for_build(args: tuple[str, str, bool]) -> RunResult:
-    name, out, quick = args
+def _run_for_build(args: tuple[str, str | None, str, bool]) -> RunResult:
+    name, variant, out, quick = args
+    key = report_key(name, variant)
     t0 = time.perf_counter()
     try:
-        return run_study(name, out=out, quick=quick, update_index=False)
+        return run_study(name, out=out, quick=quick, update_index=False, variant=variant)
     except Exception as exc:  # one study's failure must not stop the build
-        rec_path = Path(out).resolve() / "_runs" / f"{name}.json"
+        rec_path = Path(out).resolve() / "_runs" / f"{key}.json"
         if rec_path.exists():
             rec = json.loads(rec_path.read_text(encoding="utf-8"))
-            return RunResult(study=name, status="failed", parameters=rec.get("parameters", {}),
+            return RunResult(study=key, status="failed", parameters=rec.get("parameters", {}),
                              started=rec.get("started", ""),
                              duration_s=rec.get("duration_s", 0.0), error=str(exc),
                              failed_cell=rec.get("failed_cell"))
-        return RunResult(study=name, status="failed", parameters={}, started="",
+        return RunResult(study=key, status="failed", parameters={}, started="",
                          duration_s=round(time.perf_counter() - t0, 2), error=str(exc))
 
 
 def build(out: str | Path = "reports", quick: bool = False, jobs: int = 2,
           only: list[str] | None = None) -> list[RunResult]:
-    """Run every study (in parallel, ``jobs`` processes), then write ``out/index.html``."""
+    """Run every study and each of its declared variants (in parallel, ``jobs`` processes),
+    then write ``out/index.html``."""
     out = Path(out).resolve()
     out.mkdir(parents=True, exist_ok=True)
-    names = only or list(all_studies())
-    args = [(n, str(out), quick) for n in names]
+    studies = all_studies()
+    names = only or list(studies)
+    for n in names:
+        get_study(n)  # unknown name → ParameterError before anything runs
+    args: list[tuple[str, str | None, str, bool]] = []
+    for n in names:
+        args.append((n, None, str(out), quick))
+        args.extend((n, v, str(out), quick) for v in studies[n].variants)
     if jobs <= 1 or len(args) <= 1:
         results = [_run_for_build(a) for a in args]
     else:
@@ -305,7 +323,9 @@ def write_index(out: str | Path) -> Path:
     """Write ``out/index.html``: every study with its latest status, key parameters and link."""
     out = Path(out)
     rows = []
-    for name, study in all_studies().items():
+    runs = [(report_key(n, v), s, v) for n, s in all_studies().items()
+            for v in [None, *s.variants]]
+    for name, study, variant in runs:
         rec_path = out / "_runs" / f"{name}.json"
         rec = json.loads(rec_path.read_text(encoding="utf-8")) if rec_path.exists() else None
         has_report = (out / name / "report.html").exists()
@@ -317,10 +337,11 @@ def write_index(out: str | Path) -> Path:
             status = (f"<span class='status-failed'>failed</span> at cell {rec.get('failed_cell')}:"
                       f" {html.escape(str(rec.get('error', ''))[:300])}"
                       + (" (previous report kept)" if has_report else ""))
-        params = rec.get("parameters", {}) if rec else study.defaults()
+        params = rec.get("parameters", {}) if rec else study.resolve(variant=variant)
         key = ", ".join(f"{k}={params.get(k)!r}" for k in study.key_parameters)
-        link = (f"<a href='{html.escape(name)}/report.html'>{html.escape(study.title)}</a>"
-                if has_report else html.escape(study.title))
+        title = study.title + (f" — variant {variant}" if variant else "")
+        link = (f"<a href='{html.escape(name)}/report.html'>{html.escape(title)}</a>"
+                if has_report else html.escape(title))
         when = html.escape(rec.get("started", "")) if rec else ""
         dur = f"{rec.get('duration_s', 0):.1f} s" if rec else ""
         rows.append(f"<tr><td>{link}</td><td><code>{html.escape(name)}</code></td>"

@@ -12,6 +12,8 @@ index and the tests)::
       n_boot: {type: int, default: 1000, min: 0, max: 100000, help: "..."}
       group: {type: str, default: null, nullable: true, allowed: [a, b], help: "..."}
     quick: {n_boot: 20}
+    variants:                       # extra named runs that `build` makes too
+      corp_rep: {model: corp_rep_extended}
 
 Types: ``int``, ``float``, ``str``, ``bool``, ``list[str]``, ``list[int]``, ``list[float]``.
 Values from the command line arrive as strings and are coerced by the declared type, never by
@@ -23,7 +25,7 @@ from __future__ import annotations
 import json
 import math
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -157,13 +159,22 @@ class Study:
     quick: dict[str, Any]
     key_parameters: tuple[str, ...]
     order: int = 100
+    variants: dict[str, dict[str, Any]] = field(default_factory=dict)
 
     def defaults(self) -> dict[str, Any]:
         return {n: p.default for n, p in self.parameters.items()}
 
-    def resolve(self, given: dict[str, Any] | None = None, quick: bool = False) -> dict[str, Any]:
-        """Full parameter set: defaults, then ``quick`` values, then ``given`` (validated)."""
+    def resolve(self, given: dict[str, Any] | None = None, quick: bool = False,
+                variant: str | None = None) -> dict[str, Any]:
+        """Full parameter set: defaults, then ``quick`` values, then the ``variant``'s values,
+        then ``given`` (all validated)."""
         given = dict(given or {})
+        if variant is not None:
+            if variant not in self.variants:
+                raise ParameterError(
+                    f"study {self.name!r}: unknown variant {variant!r}; known: "
+                    f"{', '.join(self.variants) or '(none)'}")
+            given = {**self.variants[variant], **given}
         unknown = sorted(set(given) - set(self.parameters))
         if unknown:
             raise ParameterError(
@@ -216,8 +227,14 @@ def load_study(yaml_path: Path) -> Study:
         notebook=notebook, parameters=params, quick=dict(raw.get("quick") or {}),
         key_parameters=tuple(raw.get("key_parameters") or list(params)[:3]),
         order=int(raw.get("order", 100)),
+        variants={str(k): dict(v or {}) for k, v in (raw.get("variants") or {}).items()},
     )
     study.resolve(quick=True)  # quick set must be valid too
+    for variant in study.variants:  # and every variant
+        if not variant.replace("_", "").isalnum():
+            raise SpecError(f"study file {yaml_path}: variant name {variant!r} must be letters, "
+                            "digits and '_'")
+        study.resolve(variant=variant)
     bad_keys = [k for k in study.key_parameters if k not in params]
     if bad_keys:
         raise SpecError(f"study file {yaml_path}: key_parameters {bad_keys} are not parameters")

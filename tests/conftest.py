@@ -21,6 +21,8 @@ parameters:
   mode: {type: str, default: x, allowed: [x, y], help: mode}
   group: {type: str, default: null, nullable: true, help: optional group}
 quick: {n: 3}
+variants:
+  big: {n: 8, label: "variant <b>"}
 """
 
 

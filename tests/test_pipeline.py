@@ -87,10 +87,22 @@ def test_build_runs_all_and_writes_index(toy_notebooks, tmp_path):
 
     write_toy_study(toy_notebooks, "toy2")
     results = pipeline.build(out=tmp_path / "out", quick=True, jobs=2)
-    assert sorted(r.study for r in results) == ["toy", "toy2"]
+    assert sorted(r.study for r in results) == ["toy", "toy--big", "toy2", "toy2--big"]
     assert all(r.status == "ok" for r in results)
     index = (tmp_path / "out" / "index.html").read_text()
-    assert index.count("class='status-ok'") == 2 and "n=3" in index
+    assert index.count("class='status-ok'") == 4 and "n=3" in index and "n=8" in index
+    assert "toy--big/report.html" in index and "variant big" in index
+    assert len(pd.read_csv(tmp_path / "out" / "toy--big" / "tables" / "draws.csv")) == 8
+
+
+def test_variant_values_and_unknown_variant(toy_notebooks, tmp_path):
+    from crm_research.studies import get_study
+
+    study = get_study("toy")
+    assert study.resolve(variant="big")["n"] == 8
+    assert study.resolve({"n": 2}, variant="big")["n"] == 2  # given beats the variant
+    with pytest.raises(ParameterError, match="unknown variant 'nope'; known: big"):
+        pipeline.run_study("toy", out=tmp_path / "o", variant="nope")
 
 
 def test_cli_run_data_overview_writes_promised_files(tmp_path):
