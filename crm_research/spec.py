@@ -440,16 +440,22 @@ def _parse_group(raw: Any, name: str) -> tuple[str | None, tuple[tuple[Any, str]
 
 
 def model_data(spec: ModelSpec) -> pd.DataFrame:
-    """The data set named in the spec's ``data``: a bundled data set or a CSV path."""
+    """The data set named in the spec's ``data`` (a bundled data set or a CSV path), checked
+    against the spec with :func:`validate_against` (unknown, non-numeric or constant items
+    → SpecError naming the item)."""
     from . import datasets
 
     if spec.data is None:
         raise SpecError(f"model {spec.name!r} names no data set ('data:' is missing)")
     if spec.data in datasets.names():
-        return datasets.load(spec.data)
+        df = datasets.load(spec.data)
+        validate_against(spec, df)
+        return df
     path = Path(spec.data)
     if path.suffix.lower() == ".csv" and path.is_file():
-        return datasets.read_user_csv(path, f"data file of model {spec.name!r}")
+        df = datasets.read_user_csv(path, f"data file of model {spec.name!r}")
+        validate_against(spec, df)
+        return df
     raise SpecError(f"model {spec.name!r}: data {spec.data!r} is neither a bundled data set "
                     f"({', '.join(datasets.names())}) nor an existing CSV file")
 

@@ -187,3 +187,14 @@ def test_model_data_and_mode_helpers() -> None:
         model_data(parse_spec(_base()))
     with pytest.raises(SpecError, match="neither a bundled data set"):
         model_data(parse_spec({**_base(), "data": "nope"}))
+
+
+def test_model_data_validates_the_spec_against_its_data(tmp_path):
+    from crm_research.spec import model_data, parse_spec
+
+    spec = parse_spec({"name": "x", "data": "ecsi_satisfaction",
+                       "constructs": {"A": {"items": ["imag1", "nope"], "mode": "A"},
+                                      "B": {"items": ["sat1"], "mode": "A"}},
+                       "paths": {"B": ["A"]}})
+    with pytest.raises(SpecError, match="nope"):
+        model_data(spec)
