@@ -29,7 +29,7 @@ re-exported here.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 
 import numpy as np
 import pandas as pd
@@ -234,6 +234,18 @@ def _bootstrap_matrices(x: np.ndarray, n_boot: int, seed: int | None, corr: bool
         yield bool(np.all(np.isfinite(m))), m
 
 
+def _block_matrices(items: pd.DataFrame, blocks: Mapping[str, Sequence[str]],
+                    missing: str) -> Iterator[tuple[str, list[str], np.ndarray, np.ndarray]]:
+    """For each block: construct, item names, the block's data (missing handled per block)
+    and its k × k item correlation matrix."""
+    if not isinstance(items, pd.DataFrame):
+        numeric_items(items, [])
+    for construct, cols in check_blocks(blocks, list(items.columns)).items():
+        x = numeric_items(items, cols, missing=missing).to_numpy()
+        k = x.shape[1]
+        yield construct, list(cols), x, np.corrcoef(x, rowvar=False).reshape(k, k)
+
+
 def cronbach_alpha(
     items: pd.DataFrame,
     blocks: Mapping[str, Sequence[str]],
@@ -268,14 +280,10 @@ def cronbach_alpha(
         raise ParameterError(f"ci_method must be 'feldt', 'bootstrap' or None, got {ci_method!r}")
     level = check_level(ci)
     n_boot = check_n_boot(n_boot)
-    if not isinstance(items, pd.DataFrame):
-        numeric_items(items, [])
-    b = check_blocks(blocks, list(items.columns))
     rows = []
-    for construct, cols in b.items():
-        x = numeric_items(items, cols, missing=missing).to_numpy()
+    for construct, _cols, x, corr in _block_matrices(items, blocks, missing):
         n, k = x.shape
-        a_std = _alpha_from_matrix(np.corrcoef(x, rowvar=False).reshape(k, k))
+        a_std = _alpha_from_matrix(corr)
         a_raw = _alpha_from_matrix(np.cov(x, rowvar=False).reshape(k, k))
         row = {"construct": construct, "n_items": k, "n": n, "alpha": a_std, "alpha_raw": a_raw}
         lo_s = hi_s = lo_r = hi_r = float("nan")
@@ -382,14 +390,9 @@ def unidimensionality(
     second eigenvalue of the item correlation matrix. ``unidimensional`` flags eig_1st > 1
     and eig_2nd < 1 (Kaiser's rule, as Sanchez 2013 reads the table).
     """
-    if not isinstance(items, pd.DataFrame):
-        numeric_items(items, [])
-    b = check_blocks(blocks, list(items.columns))
     rows = []
-    for construct, cols in b.items():
-        x = numeric_items(items, cols, missing=missing).to_numpy()
+    for construct, _cols, x, r in _block_matrices(items, blocks, missing):
         k = x.shape[1]
-        r = np.corrcoef(x, rowvar=False).reshape(k, k)
         lam, vals = _pc1_loadings(r)
         rows.append(
             {
@@ -757,14 +760,9 @@ def vif_outer(
     Columns ``construct``, ``item``, ``vif``, ``vif_ok_5`` (VIF < 5) and ``vif_ok_3``
     (VIF < 3, the stricter bound of Hair et al., 2019).
     """
-    if not isinstance(items, pd.DataFrame):
-        numeric_items(items, [])
-    b = check_blocks(blocks, list(items.columns))
     rows = []
-    for construct, cols in b.items():
-        x = numeric_items(items, cols, missing=missing).to_numpy()
-        k = x.shape[1]
-        v = _vif_from_corr(np.corrcoef(x, rowvar=False).reshape(k, k), f"construct {construct!r}")
+    for construct, cols, _x, corr in _block_matrices(items, blocks, missing):
+        v = _vif_from_corr(corr, f"construct {construct!r}")
         rows += [
             {"construct": construct, "item": i, "vif": float(f)}
             for i, f in zip(cols, v, strict=True)
