@@ -9,15 +9,9 @@ from _timing import best_time
 
 from crm_research import datasets
 from crm_research import measurement as M
+from crm_research.spec import load_model
 
-BLOCKS = {
-    "IMAG": [f"imag{i}" for i in range(1, 6)],
-    "EXPE": [f"expe{i}" for i in range(1, 6)],
-    "QUAL": [f"qual{i}" for i in range(1, 6)],
-    "VAL": [f"val{i}" for i in range(1, 5)],
-    "SAT": [f"sat{i}" for i in range(1, 5)],
-    "LOY": [f"loy{i}" for i in range(1, 5)],
-}
+BLOCKS = load_model("ecsi_satisfaction").blocks  # the built-in ECSI model's blocks
 
 
 def _time(label: str, fn, repeat: int = 3) -> None:
