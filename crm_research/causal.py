@@ -217,6 +217,19 @@ def _outcome_array(data: pd.DataFrame, outcome: str) -> np.ndarray:
     return y
 
 
+def _indicator_levels(col: pd.Series) -> tuple[pd.Series, list[Any]]:
+    """Values and observed levels of a categorical column, for 0/1 indicators.
+
+    A pandas category keeps its category order (unobserved categories dropped); any other
+    column is compared as text, with its levels sorted. Returns ``(values, levels)``; an
+    indicator of level ``lv`` is ``values == lv``.
+    """
+    if isinstance(col.dtype, pd.CategoricalDtype):
+        return col, [lv for lv in col.cat.categories if (col == lv).any()]
+    text = col.astype(str)
+    return text, sorted(text.unique())
+
+
 def covariate_matrix(data: pd.DataFrame, covariates: Sequence[str]) -> pd.DataFrame:
     """Numeric design columns for ``covariates`` (without intercept).
 
@@ -234,11 +247,7 @@ def covariate_matrix(data: pd.DataFrame, covariates: Sequence[str]) -> pd.DataFr
         if pd.api.types.is_bool_dtype(col) or pd.api.types.is_numeric_dtype(col):
             parts.append(pd.DataFrame({c: col.to_numpy(dtype=float)}, index=data.index))
             continue
-        if isinstance(col.dtype, pd.CategoricalDtype):
-            levels = [lv for lv in col.cat.categories if (col == lv).any()]
-        else:
-            levels = sorted(col.astype(str).unique())
-            col = col.astype(str)
+        col, levels = _indicator_levels(col)
         for lv in levels[1:]:
             parts.append(
                 pd.DataFrame({f"{c}[{lv}]": (col == lv).to_numpy(dtype=float)}, index=data.index)

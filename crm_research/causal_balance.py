@@ -24,7 +24,7 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 
-from .causal import _check_columns, _no_missing, _treatment_array
+from .causal import _check_columns, _indicator_levels, _no_missing, _treatment_array
 from .errors import ParameterError
 
 __all__ = ["balance_columns", "standardized_differences", "ate_weights",
@@ -43,12 +43,7 @@ def balance_columns(data: pd.DataFrame, covariates: Sequence[str]) -> pd.DataFra
         if pd.api.types.is_bool_dtype(col) or pd.api.types.is_numeric_dtype(col):
             parts[c] = col.to_numpy(dtype=float)
             continue
-        if isinstance(col.dtype, pd.CategoricalDtype):
-            vals = col
-            levels = [lv for lv in col.cat.categories if (col == lv).any()]
-        else:
-            vals = col.astype(str)
-            levels = sorted(vals.unique())
+        vals, levels = _indicator_levels(col)
         for lv in levels:
             parts[f"{c}[{lv}]"] = (vals == lv).to_numpy(dtype=float)
     return pd.DataFrame(parts, index=data.index)

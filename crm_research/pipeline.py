@@ -138,6 +138,13 @@ def _source_cell(nb: dict[str, Any], executed_index: int | None) -> tuple[int | 
     return executed_index - injected, first[:80]
 
 
+def _write_notebook(path: Path, nb: dict[str, Any]) -> None:
+    """Write a (normalised) notebook with stable key order, so identical runs give identical
+    bytes."""
+    path.write_text(json.dumps(nb, indent=1, sort_keys=True, ensure_ascii=False) + "\n",
+                    encoding="utf-8")
+
+
 def _write_json(path: Path, obj: Any) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_suffix(path.suffix + f".tmp{os.getpid()}")
@@ -227,7 +234,7 @@ def run_study(name: str, params: dict[str, Any] | None = None, out: str | Path =
         snippet = ""
         if executed.exists():
             nb = normalise_notebook(json.loads(executed.read_text(encoding="utf-8")))
-            executed.write_text(json.dumps(nb, indent=1, sort_keys=True) + "\n", encoding="utf-8")
+            _write_notebook(executed, nb)
             found, message = _failed_cell(nb)  # papermill's index ignores its own error cell
             if found is not None:
                 cell = found
@@ -250,8 +257,7 @@ def run_study(name: str, params: dict[str, Any] | None = None, out: str | Path =
 
     nb = normalise_notebook(json.loads(executed.read_text(encoding="utf-8")))
     nbformat.validate(nbformat.from_dict(nb))
-    executed.write_text(json.dumps(nb, indent=1, sort_keys=True, ensure_ascii=False) + "\n",
-                        encoding="utf-8")
+    _write_notebook(executed, nb)
     (tmp / "report.html").write_text(
         render.notebook_to_html(nb, study.title, _header(study, values, variant)),
         encoding="utf-8")
@@ -284,16 +290,18 @@ def _run_for_build(args: tuple[str, str | None, str, bool]) -> RunResult:
     t0 = time.perf_counter()
     try:
         return run_study(name, out=out, quick=quick, update_index=False, variant=variant)
-    except Exception as exc:  # one study's failure must not stop the build
-        rec_path = Path(out).resolve() / "_runs" / f"{key}.json"
-        if rec_path.exists():
-            rec = json.loads(rec_path.read_text(encoding="utf-8"))
-            return RunResult(study=key, status="failed", parameters=rec.get("parameters", {}),
-                             started=rec.get("started", ""),
-                             duration_s=rec.get("duration_s", 0.0), error=str(exc),
-                             failed_cell=rec.get("failed_cell"))
-        return RunResult(study=key, status="failed", parameters={}, started="",
-                         duration_s=round(time.perf_counter() - t0, 2), error=str(exc))
+    except StudyRunError as exc:  # run_study recorded the attempt in _runs/<key>.json
+        rec = json.loads((Path(out).resolve() / "_runs" / f"{key}.json").read_text("utf-8"))
+        return RunResult(study=key, status="failed", parameters=rec.get("parameters", {}),
+                         started=rec.get("started", ""), duration_s=rec.get("duration_s", 0.0),
+                         error=str(exc), failed_cell=rec.get("failed_cell"))
+    except Exception as exc:  # e.g. a bad declared parameter: one study must not stop the build
+        result = RunResult(study=key, status="failed", parameters={},
+                           started=datetime.now(UTC).isoformat(timespec="seconds"),
+                           duration_s=round(time.perf_counter() - t0, 2),
+                           error=f"{type(exc).__name__}: {exc}")
+        _write_json(Path(out).resolve() / "_runs" / f"{key}.json", asdict(result))
+        return result
 
 
 def build(out: str | Path = "reports", quick: bool = False, jobs: int = 2,

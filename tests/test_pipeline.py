@@ -149,3 +149,18 @@ def test_every_study_is_deterministic_in_quick_mode(tmp_path):
         differing = [k for k in a if a[k] != b[k]]
         assert not differing, f"{r.study}: {differing}"
         assert any(k.startswith("tables/") for k in a), f"{r.study} wrote no table"
+
+
+def test_build_reports_a_failing_variant_and_goes_on(toy_notebooks, tmp_path):
+    yaml_path = toy_notebooks / "toy.yaml"
+    yaml_path.write_text(yaml_path.read_text() + "  broken: {fail: true}\n")
+    results = {r.study: r for r in pipeline.build(out=tmp_path / "out", quick=True, jobs=1)}
+    assert results["toy"].status == results["toy--big"].status == "ok"
+    assert results["toy--broken"].status == "failed"
+    assert "asked to fail" in results["toy--broken"].error
+    index = (tmp_path / "out" / "index.html").read_text()
+    assert index.count("class='status-failed'") == 1 and index.count("class='status-ok'") == 2
+    cmd = [sys.executable, "-m", "crm_research.cli", "build", "--quick", "--out",
+           str(tmp_path / "cli"), "--jobs", "1"]
+    res = subprocess.run(cmd, capture_output=True, text=True, timeout=600)
+    assert res.returncode == 1 and "toy--broken: FAILED" in res.stderr
