@@ -60,6 +60,7 @@ import pandas as pd
 from scipy import stats
 
 from .errors import ConvergenceError, DataError, EstimationError, ParameterError
+from .measurement_checks import check_level
 
 __all__ = [
     "EffectEstimate",
@@ -145,12 +146,6 @@ class EffectEstimate:
 # --------------------------------------------------------------------------------------------
 # Input checks and design matrices
 # --------------------------------------------------------------------------------------------
-
-
-def _check_level(level: float) -> float:
-    if not isinstance(level, int | float) or not 0.0 < float(level) < 1.0:
-        raise ParameterError(f"level must be a number in (0, 1), got {level!r}")
-    return float(level)
 
 
 def _check_columns(data: pd.DataFrame, columns: Sequence[str], role: str) -> None:
@@ -401,7 +396,7 @@ def difference_in_means(data: pd.DataFrame, outcome: str, treatment: str,
     ``df = (s1²/n1 + s0²/n0)² / ((s1²/n1)²/(n1-1) + (s0²/n0)²/(n0-1))`` — the definition of
     R ``estimatr::difference_in_means`` (simple design) and ``t.test(var.equal = FALSE)``.
     """
-    level = _check_level(level)
+    level = check_level(level, "level")
     t = _treatment_array(data, treatment)
     y = _outcome_array(data, outcome)
     y1, y0 = y[t == 1], y[t == 0]
@@ -466,7 +461,7 @@ def regression_adjustment(data: pd.DataFrame, outcome: str, treatment: str,
     drawn within each treatment group (stratified, so both groups are always present),
     normal interval ``τ ± z·SD_boot``; seeded.
     """
-    level = _check_level(level)
+    level = check_level(level, "level")
     if se not in ("HC2", "bootstrap"):
         raise ParameterError(f"se must be 'HC2' or 'bootstrap', got {se!r}")
     t = _treatment_array(data, treatment)
@@ -550,7 +545,7 @@ def ipw(data: pd.DataFrame, outcome: str, treatment: str, covariates: Sequence[s
     No overlap: EstimationError when more than ``max_extreme_share`` of the *untrimmed*
     propensities lie within ``overlap_tol`` of 0 or 1 (trimming does not hide it).
     """
-    level = _check_level(level)
+    level = check_level(level, "level")
     eps = _check_eps(eps)
     t = _treatment_array(data, treatment)
     y = _outcome_array(data, outcome)
@@ -651,7 +646,7 @@ def aipw(data: pd.DataFrame, outcome: str, treatment: str, covariates: Sequence[
     treatment and seeded by ``seed``. No overlap: as in :func:`ipw` (checked on the
     untrimmed cross-fitted propensities).
     """
-    level = _check_level(level)
+    level = check_level(level, "level")
     eps = _check_eps(eps)
     if not isinstance(n_folds, int) or n_folds < 1:
         raise ParameterError(f"n_folds must be a positive integer, got {n_folds!r}")

@@ -28,24 +28,30 @@ CHANNELS: tuple[str, ...] = ("face_to_face", "contact_centre", "self_service")
 CLAIMED_COST_PER_CONTACT: tuple[float, ...] = (1.07, 0.52, 0.01)
 
 
-def _vector(values: Sequence[float], name: str, n: int) -> np.ndarray:
+def _vector(values: Sequence[float], name: str, channels: Sequence[str]) -> np.ndarray:
+    n = len(channels)
     try:
         v = np.asarray(values, dtype=float)
     except (TypeError, ValueError) as exc:
         raise ParameterError(f"{name} must be a list of numbers, got {values!r}") from exc
     if v.shape != (n,):
-        raise ParameterError(f"{name} must have {n} values (one per channel {CHANNELS[:n]}), "
+        raise ParameterError(f"{name} must have {n} values (one per channel {tuple(channels)}), "
                              f"got {len(np.atleast_1d(v))}")
     if not np.all(np.isfinite(v)) or np.any(v < 0):
         raise ParameterError(f"{name} must be finite and non-negative, got {list(v)}")
     return v
 
 
-def _shares(values: Sequence[float], name: str, n: int) -> np.ndarray:
-    v = _vector(values, name, n)
+def _shares(values: Sequence[float], name: str, channels: Sequence[str]) -> np.ndarray:
+    v = _vector(values, name, channels)
     if abs(v.sum() - 1.0) > 1e-9:
         raise ParameterError(f"{name} must sum to 1 (shares of contacts), got sum {v.sum():.6g}")
     return v
+
+
+def _check_contacts(contacts: float) -> None:
+    if not isinstance(contacts, int | float) or not np.isfinite(contacts) or contacts < 0:
+        raise ParameterError(f"contacts must be a non-negative number, got {contacts!r}")
 
 
 def channel_cost_whatif(contacts: float, baseline_shares: Sequence[float],
@@ -59,14 +65,12 @@ def channel_cost_whatif(contacts: float, baseline_shares: Sequence[float],
     saving (baseline - scenario).
     """
     channels = list(channels)
-    n = len(channels)
-    if not isinstance(contacts, int | float) or not np.isfinite(contacts) or contacts < 0:
-        raise ParameterError(f"contacts must be a non-negative number, got {contacts!r}")
-    k = _vector(cost_per_contact, "cost_per_contact", n)
+    _check_contacts(contacts)
+    k = _vector(cost_per_contact, "cost_per_contact", channels)
     if k.min() <= 0:
         raise ParameterError("cost_per_contact must be positive for every channel")
-    s0 = _shares(baseline_shares, "baseline_shares", n)
-    s1 = _shares(scenario_shares, "scenario_shares", n)
+    s0 = _shares(baseline_shares, "baseline_shares", channels)
+    s1 = _shares(scenario_shares, "scenario_shares", channels)
     df = pd.DataFrame({
         "channel": channels, "cost_per_contact": k, "cost_ratio": k / k.min(),
         "share_baseline": s0, "share_scenario": s1,
@@ -101,9 +105,9 @@ def channel_shift_curve(contacts: float, baseline_shares: Sequence[float],
             raise ParameterError(f"channel {c!r} is not one of {channels}")
     if shift_from == shift_to:
         raise ParameterError("shift_from and shift_to must differ")
-    n = len(channels)
-    k = _vector(cost_per_contact, "cost_per_contact", n)
-    s0 = _shares(baseline_shares, "baseline_shares", n)
+    _check_contacts(contacts)
+    k = _vector(cost_per_contact, "cost_per_contact", channels)
+    s0 = _shares(baseline_shares, "baseline_shares", channels)
     i, j = channels.index(shift_from), channels.index(shift_to)
     top = s0[i] if max_shift is None else float(max_shift)
     if not 0 <= top <= s0[i] + 1e-12:

@@ -49,6 +49,7 @@ import pandas as pd
 from scipy import stats
 
 from .errors import ConvergenceError, DataError, EstimationError, ParameterError, SpecError
+from .measurement_checks import check_level
 
 __all__ = [
     "wilson_interval",
@@ -74,10 +75,8 @@ PREDICTION_MODELS = ("logit", "gbm")
 # --------------------------------------------------------------------------------------------
 
 def _z(level: float) -> float:
-    if not isinstance(level, int | float) or not 0.0 < float(level) < 1.0:
-        raise ParameterError(f"level must be a confidence level strictly between 0 and 1, "
-                             f"got {level!r}")
-    return float(stats.norm.ppf(1.0 - (1.0 - float(level)) / 2.0))
+    """Normal critical value z = Φ⁻¹(1 − α/2) of a two-sided interval at confidence ``level``."""
+    return float(stats.norm.ppf(1.0 - (1.0 - check_level(level, "level")) / 2.0))
 
 
 def _check_frame(df: Any, what: str = "data") -> pd.DataFrame:
@@ -100,16 +99,27 @@ def _py(value: Any) -> Any:
     return value.item() if isinstance(value, np.generic) else value
 
 
+def _is_int(value: Any, minimum: int) -> bool:
+    """True for a Python/numpy integer (not a bool) that is at least ``minimum``."""
+    return (isinstance(value, int | np.integer) and not isinstance(value, bool)
+            and value >= minimum)
+
+
+def _no_missing(s: pd.Series, what: str, hint: str = "") -> None:
+    """Raise ``DataError`` naming ``what``, the number of missing values and the first row."""
+    na = s.isna().to_numpy()
+    if na.any():
+        raise DataError(f"{what} has {int(na.sum())} missing value(s) "
+                        f"(first at row {_py(s.index[na][0])!r}){hint}")
+
+
 def binary_outcome(values: Any, name: str = "outcome") -> np.ndarray:
     """Return a 0/1 float array from a bool or 0/1 column; raise ``DataError`` otherwise.
 
     Missing values are an error (the row is named).
     """
     s = pd.Series(values) if not isinstance(values, pd.Series) else values
-    if s.isna().any():
-        row = s.index[s.isna().to_numpy()][0]
-        raise DataError(f"column {name!r} has {int(s.isna().sum())} missing value(s) "
-                        f"(first at row {_py(row)!r}); expected bool or 0/1 without gaps")
+    _no_missing(s, f"column {name!r}", "; expected bool or 0/1 without gaps")
     if pd.api.types.is_bool_dtype(s):
         return s.to_numpy(dtype=float)
     if pd.api.types.is_numeric_dtype(s):
@@ -226,7 +236,7 @@ def top_code(df: pd.DataFrame, column: str, cap: int) -> pd.DataFrame:
     """
     df = _check_frame(df)
     _check_columns(df, [column])
-    if not isinstance(cap, int | np.integer) or isinstance(cap, bool) or cap < 1:
+    if not _is_int(cap, 1):
         raise ParameterError(f"top_code: cap must be a positive integer, got {cap!r}")
     s = df[column]
     if not pd.api.types.is_numeric_dtype(s) or s.isna().any():
@@ -281,10 +291,7 @@ def design_matrix(df: pd.DataFrame, covariates: Sequence[str],
         parts["Intercept"] = np.ones(len(df))
     for col in covariates:
         s = df[col]
-        if s.isna().any():
-            row = s.index[s.isna().to_numpy()][0]
-            raise DataError(f"covariate {col!r} has {int(s.isna().sum())} missing value(s) "
-                            f"(first at row {_py(row)!r}); drop or impute them before fitting")
+        _no_missing(s, f"covariate {col!r}", "; drop or impute them before fitting")
         is_cat = (col in categorical or isinstance(s.dtype, pd.CategoricalDtype)
                   or pd.api.types.is_object_dtype(s) or pd.api.types.is_string_dtype(s))
         if pd.api.types.is_bool_dtype(s) and col not in categorical:
@@ -293,17 +300,7 @@ def design_matrix(df: pd.DataFrame, covariates: Sequence[str],
                                 "it takes no reference level")
             parts[col] = s.to_numpy(dtype=float)
         elif is_cat:
-            levels = _ordered_levels(s)
-            if col in reference:
-                ref = reference[col]
-                matches = [lev for lev in levels if lev == ref or str(lev) == str(ref)]
-                if not matches:
-                    raise SpecError(f"design_matrix: reference level {ref!r} of {col!r} is not "
-                                    f"an observed level; observed levels: "
-                                    f"{[str(v) for v in levels]}")
-                ref = matches[0]
-            else:
-                ref = levels[0]
+            levels, ref = _reference_level(s, col, reference)
             for lev in levels:
                 if lev is ref or lev == ref:
                     continue
@@ -333,6 +330,24 @@ def design_matrix(df: pd.DataFrame, covariates: Sequence[str],
                               "observed level; remove them")
     _check_rank(X)
     return X
+
+
+def _reference_level(s: pd.Series, col: str,
+                     reference: dict[str, Any]) -> tuple[list[Hashable], Hashable]:
+    """Observed levels of the categorical covariate ``s`` (named ``col``) and its reference.
+
+    The reference is ``reference[col]`` matched to an observed level (equal, or equal as
+    text), else the first observed level; an unobserved reference raises ``SpecError``.
+    """
+    levels = _ordered_levels(s)
+    if col not in reference:
+        return levels, levels[0]
+    ref = reference[col]
+    matches = [lev for lev in levels if lev == ref or str(lev) == str(ref)]
+    if not matches:
+        raise SpecError(f"design_matrix: reference level {ref!r} of {col!r} is not "
+                        f"an observed level; observed levels: {[str(v) for v in levels]}")
+    return levels, matches[0]
 
 
 def _check_rank(X: pd.DataFrame) -> None:
@@ -407,16 +422,10 @@ class LogitResult:
 
 
 def _reference_levels(df: pd.DataFrame, covariates: Sequence[str], X: pd.DataFrame,
-                      reference: dict[str, Any] | None,
-                      categorical: Sequence[str] | None) -> dict[str, str]:
-    refs: dict[str, str] = {}
-    for col in covariates:
-        if col in X.columns:
-            continue
-        levels = _ordered_levels(df[col])
-        ref = (reference or {}).get(col, levels[0])
-        refs[col] = str(ref)
-    return refs
+                      reference: dict[str, Any] | None) -> dict[str, str]:
+    """Reference level (as text) of each dummy-coded covariate of the design ``X``."""
+    return {col: str(_reference_level(df[col], col, reference or {})[1])
+            for col in covariates if col not in X.columns}
 
 
 def fit_logit(df: pd.DataFrame, outcome: str, covariates: Sequence[str],
@@ -495,7 +504,7 @@ def fit_logit(df: pd.DataFrame, outcome: str, covariates: Sequence[str],
         aic=-2.0 * llf + 2.0 * X.shape[1], lr_stat=lr_stat, lr_df=lr_df,
         lr_p=float(stats.chi2.sf(lr_stat, lr_df)) if lr_df > 0 else float("nan"),
         level=float(level),
-        reference_levels=_reference_levels(data, covariates, X, reference, categorical),
+        reference_levels=_reference_levels(data, covariates, X, reference),
         fitted=res,
     )
 
@@ -562,7 +571,7 @@ def _equal_groups(order: np.ndarray, n_groups: int) -> np.ndarray:
 
 
 def _check_groups(n_groups: int, n: int) -> None:
-    if not isinstance(n_groups, int | np.integer) or isinstance(n_groups, bool) or n_groups < 1:
+    if not _is_int(n_groups, 1):
         raise ParameterError(f"n_groups must be a positive integer, got {n_groups!r}")
     if n_groups > n:
         raise ParameterError(f"n_groups={n_groups} exceeds the number of observations ({n})")
@@ -794,11 +803,11 @@ def cross_validate_churn(df: pd.DataFrame, outcome: str, covariates: Sequence[st
     bad = [m for m in models if m not in PREDICTION_MODELS]
     if bad:
         raise ParameterError(f"unknown model(s) {bad}; choose from {list(PREDICTION_MODELS)}")
-    if not isinstance(n_folds, int | np.integer) or isinstance(n_folds, bool) or n_folds < 2:
+    if not _is_int(n_folds, 2):
         raise ParameterError(f"n_folds must be an integer >= 2, got {n_folds!r}")
-    if not isinstance(seed, int | np.integer) or isinstance(seed, bool) or seed < 0:
+    if not _is_int(seed, 0):
         raise ParameterError(f"seed must be a non-negative integer, got {seed!r}")
-    if not isinstance(n_threads, int | np.integer) or isinstance(n_threads, bool) or n_threads < 1:
+    if not _is_int(n_threads, 1):
         raise ParameterError(f"n_threads must be a positive integer, got {n_threads!r}")
     covariates = list(covariates)
     if not covariates:

@@ -24,6 +24,7 @@ computed from a formula without sampling error is its own interval.
 from __future__ import annotations
 
 import math
+import numbers
 import warnings
 from collections.abc import Callable, Mapping, Sequence
 from functools import cache
@@ -38,6 +39,7 @@ import yaml
 from . import primer
 from .channel_economics import CHANNELS, CLAIMED_COST_PER_CONTACT
 from .errors import DataError, EstimationError, ParameterError, SpecError
+from .primer import _integer, _need
 from .survival import kaplan_meier
 from .transactions import clean_online_retail
 
@@ -92,6 +94,9 @@ def _claims_file() -> dict[str, Any]:
         band = c["band"]
         if band is not None and (len(band) != 2 or not float(band[0]) < float(band[1])):
             raise SpecError(f"claims.yaml: claim {c['id']!r} band must be [low, high], got {band}")
+        # YAML block text on one line, once, for every table that shows it
+        c["source"] = " ".join(c["source"].split())
+        c["would_test"] = " ".join(c["would_test"].split())
     return data
 
 
@@ -101,10 +106,10 @@ def load_claims() -> pd.DataFrame:
     rows = []
     for c in _claims_file()["claims"]:
         band = c["band"] or [math.nan, math.nan]
-        rows.append({"id": c["id"], "claim": c["claim"], "source": " ".join(c["source"].split()),
+        rows.append({"id": c["id"], "claim": c["claim"], "source": c["source"],
                      "function": c["function"], "unit": c["unit"], "band_low": float(band[0]),
                      "band_high": float(band[1]), "band_rule": c.get("band_rule", ""),
-                     "would_test": " ".join(c["would_test"].split())})
+                     "would_test": c["would_test"]})
     return pd.DataFrame(rows)
 
 
@@ -169,7 +174,7 @@ def _row(claim_id: str, data_used: str, estimate: float, ci_low: float, ci_high:
     band = c["band"]
     if verdict is None:
         verdict = verdict_from_interval(ci_low, ci_high, band)
-    return {"claim_id": claim_id, "claim": c["claim"], "source": " ".join(c["source"].split()),
+    return {"claim_id": claim_id, "claim": c["claim"], "source": c["source"],
             "data_used": data_used, "estimate": float(estimate), "ci_low": float(ci_low),
             "ci_high": float(ci_high), "unit": c["unit"],
             "band_low": float(band[0]) if band else math.nan,
@@ -181,18 +186,9 @@ def _frame(rows: list[dict[str, Any]]) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=ROW_COLUMNS)
 
 
-def _need(df: pd.DataFrame, cols: Sequence[str], name: str) -> None:
-    if not isinstance(df, pd.DataFrame):
-        raise DataError(f"{name}: expected a DataFrame, got {type(df).__name__}")
-    miss = [c for c in cols if c not in df.columns]
-    if miss:
-        raise DataError(f"{name}: column(s) {miss} missing; it has {list(df.columns)}")
-
-
 def _check_boot(n_boot: int, level: float) -> None:
-    if isinstance(n_boot, bool) or int(n_boot) != n_boot or n_boot < 1:
-        raise ParameterError(f"n_boot must be a positive integer, got {n_boot}")
-    if not 0 < float(level) < 1:
+    _integer(n_boot, "n_boot", 1, "a positive integer")
+    if not isinstance(level, numbers.Real) or not 0 < level < 1:
         raise ParameterError(f"level must be in (0, 1), got {level}")
 
 
@@ -236,11 +232,12 @@ def smcrm_margin_and_acquisition_cost(acq_ret: pd.DataFrame) -> dict[str, float]
             "retention_cost_per_relationship": float(ret.mean())}
 
 
-def _km_survival(b2b: pd.DataFrame, days: float) -> tuple[float, float, float]:
+def _km_survival(b2b: pd.DataFrame, *days: float) -> list[tuple[float, float, float]]:
+    """(survival, ci_low, ci_high) of the SMCRM B2B Kaplan-Meier curve at each of ``days``."""
     _need(b2b, ["duration", "censor"], "smcrm_b2b_churn")
     km = kaplan_meier(b2b, "duration", censor="censor")
-    r = km.survival_at([days]).iloc[0]
-    return float(r["survival"]), float(r["ci_low"]), float(r["ci_high"])
+    return [(float(r["survival"]), float(r["ci_low"]), float(r["ci_high"]))
+            for _, r in km.survival_at(days).iterrows()]
 
 
 def annual_churn_estimates(b2b: pd.DataFrame, telco: pd.DataFrame, cdnow: pd.DataFrame,
@@ -258,11 +255,10 @@ def annual_churn_estimates(b2b: pd.DataFrame, telco: pd.DataFrame, cdnow: pd.Dat
       (:data:`CDNOW_WINDOW`, :data:`ONLINE_RETAIL_WINDOW`), exact interval.
     """
     rows = []
-    s1, l1, h1 = _km_survival(b2b, 365)
+    (s1, l1, h1), (s2, l2, h2) = _km_survival(b2b, 365, 730)
     rows.append({"data_used": "smcrm_b2b_churn (year 1)", "estimate": 1 - s1, "ci_low": 1 - h1,
                  "ci_high": 1 - l1,
                  "note": "1 - Kaplan-Meier survival at 365 days (contractual B2B data)"})
-    s2, l2, h2 = _km_survival(b2b, 730)
     rows.append({"data_used": "smcrm_b2b_churn (year 2)", "estimate": 1 - s2 / s1,
                  "ci_low": 1 - min(1.0, h2 / l1), "ci_high": 1 - l2 / h1,
                  "note": "1 - S(730)/S(365): churn in the second year among those still there "
@@ -297,7 +293,7 @@ def retention_baselines(b2b: pd.DataFrame, fader_hardie: pd.DataFrame, cdnow: pd
     * CDNOW / Online Retail: 1 − inactivity share (see :func:`annual_churn_estimates`).
     """
     rows = []
-    s, lo, hi = _km_survival(b2b, 365)
+    ((s, lo, hi),) = _km_survival(b2b, 365)
     rows.append({"data_used": "smcrm_b2b_churn", "retention": s, "ci_low": lo, "ci_high": hi})
     _need(fader_hardie, ["year", "regular", "high_end"], "fader_hardie_retention")
     fh = fader_hardie.set_index("year")
@@ -475,6 +471,10 @@ def _logit_fit(y: np.ndarray, x: np.ndarray) -> np.ndarray:
     return np.asarray(res.params, dtype=float)
 
 
+def _logit_probability(b: np.ndarray, days: float) -> float:
+    return float(1 / (1 + np.exp(-(b[0] + b[1] * days))))
+
+
 def winback_rate_ratio(win_back: pd.DataFrame, early_days: float = 7.0,
                        late_days: float = 28.0) -> dict[str, float]:
     """Logistic regression reacquire ~ duration_lapse (days); predicted P(early)/P(late)."""
@@ -482,8 +482,7 @@ def winback_rate_ratio(win_back: pd.DataFrame, early_days: float = 7.0,
     y = win_back["reacquire"].to_numpy(dtype=float)
     x = win_back["duration_lapse"].to_numpy(dtype=float)
     b = _logit_fit(y, x)
-    pe = float(1 / (1 + np.exp(-(b[0] + b[1] * early_days))))
-    pl = float(1 / (1 + np.exp(-(b[0] + b[1] * late_days))))
+    pe, pl = _logit_probability(b, early_days), _logit_probability(b, late_days)
     return {"intercept": float(b[0]), "slope_per_day": float(b[1]), "p_early": pe,
             "p_late": pl, "ratio": pe / pl}
 
@@ -512,7 +511,7 @@ def claim_winback_timing(win_back: pd.DataFrame, n_boot: int = 1000, seed: int =
             c = _logit_fit(y[i], x[i])
         except EstimationError:
             continue
-        boots[b] = (1 + np.exp(-(c[0] + c[1] * 28))) / (1 + np.exp(-(c[0] + c[1] * 7)))
+        boots[b] = _logit_probability(c, 7.0) / _logit_probability(c, 28.0)
     lo, hi = _percentile(boots, level)
     rows = [_row(cid, "smcrm_win_back (logit model)", est["ratio"], lo, hi,
                  f"P(reacquire) at 7 days {est['p_early']:.3f} vs at 28 days "
@@ -554,7 +553,7 @@ def claim_discount_acquired_value(win_back: pd.DataFrame, n_boot: int = 1000, se
     boots = np.array([a[rng.integers(0, a.size, a.size)].mean()
                       / b[rng.integers(0, b.size, b.size)].mean() for _ in range(int(n_boot))])
     lo, hi = _percentile(boots, level)
-    would = " ".join(claim_info(cid)["would_test"].split())
+    would = claim_info(cid)["would_test"]
     return _frame([_row(cid, "smcrm_win_back (orientation only)", a.mean() / b.mean(), lo, hi,
                         f"mean second-lifetime value of re-acquired customers, offer {hi_off} "
                         f"vs {lo_off}: {a.mean():.0f} vs {b.mean():.0f}. Win-back offers, not "
@@ -570,7 +569,7 @@ def claim_self_service_cost() -> pd.DataFrame:
     cid = "self_service_cost"
     cost = dict(zip(CHANNELS, CLAIMED_COST_PER_CONTACT, strict=True))
     ratio = cost["self_service"] / cost["contact_centre"]
-    would = " ".join(claim_info(cid)["would_test"].split())
+    would = claim_info(cid)["would_test"]
     return _frame([_row(cid, "none (quoted industry figures)", ratio, ratio, ratio,
                         f"claimed cost per contact: self-service {cost['self_service']}, "
                         f"contact centre {cost['contact_centre']}, face to face "
@@ -620,10 +619,10 @@ def claims_summary(rows: pd.DataFrame) -> pd.DataFrame:
     for cid, g in rows.groupby("claim_id", sort=False):
         info = claim_info(str(cid))
         out.append({"claim_id": cid, "claim": info["claim"],
-                    "source": " ".join(info["source"].split()),
+                    "source": info["source"],
                     "data_used": "; ".join(g["data_used"]),
                     "estimate_min": float(g["estimate"].min()),
                     "estimate_max": float(g["estimate"].max()),
                     "verdict": combine_verdicts(list(g["verdict"])),
-                    "would_test": " ".join(info["would_test"].split())})
+                    "would_test": info["would_test"]})
     return pd.DataFrame(out)

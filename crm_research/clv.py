@@ -64,7 +64,7 @@ from .clv_spend import (
     spend_frequency_correlation,
 )
 from .errors import DataError, ParameterError
-from .transactions import unit_days
+from .transactions import cohort_first_days, unit_days
 
 __all__ = [
     "FitResult", "check_params", "collapse_rows", "fit_mle",
@@ -220,8 +220,8 @@ def cumulative_tracking(
     expectation, so it is a forecast for the whole period, not a fit).
     """
     u = unit_days(time_unit)
+    first = cohort_first_days(summary, start, "D")
     d0 = pd.Timestamp(start).normalize()
-    first = (summary["first_purchase"] - d0).dt.days.to_numpy(dtype=float)
     days = (daily_repeats.index - d0).days.to_numpy()
     keep = days >= 0
     cum = np.cumsum(daily_repeats.to_numpy()[keep])
@@ -416,11 +416,14 @@ def sbg_fit_segments(table: pd.DataFrame, segments: list[str], fit_periods: int,
     period, actual, projected, error_pct, fitted (bool: period used in the fit)."""
     if fit_periods < 1 or fit_periods >= len(table):
         raise ParameterError(f"fit_periods must be in 1..{len(table) - 1}, got {fit_periods}")
+    if period_col not in table:
+        raise DataError(f"survivor table has no period column {period_col!r}")
+    table = table.sort_values(period_col)
     params, proj = [], []
     for seg in segments:
         if seg not in table:
             raise DataError(f"survivor table has no column {seg!r}")
-        n = table.sort_values(period_col)[seg].to_numpy(dtype=float)
+        n = table[seg].to_numpy(dtype=float)
         fit = fit_sbg(n[: fit_periods + 1])
         params.append(fit.to_frame().assign(segment=seg))
         p = sbg_projection(fit.params, n, len(n) - 1)

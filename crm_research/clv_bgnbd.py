@@ -23,16 +23,10 @@ from __future__ import annotations
 import numpy as np
 from scipy.special import betaln, digamma, expit, gammaln, hyp2f1
 
-from .clv_core import FitResult, check_params, check_rfm, collapse_rows, fit_mle
-from .errors import DataError
+from .clv_core import FitResult, check_params, check_rfm, fit_mle, weighted_rows, weighted_sum
 
 NAMES = ["r", "alpha", "a", "b"]
 MODEL = "BG/NBD"
-
-
-def _wsum(w: np.ndarray, v: np.ndarray) -> float:
-    """sum(w * v) without BLAS (a threaded ddot is slow on a busy machine)."""
-    return float(np.multiply(w, v).sum())
 
 
 class _Data:
@@ -89,29 +83,29 @@ def _loglik_grad(theta: np.ndarray, d: _Data) -> tuple[float, np.ndarray]:
     dig_bx = digamma(b + ux) - digamma(b)
     inv_bx1 = np.where(ux > 0, 1.0 / np.maximum(b + ux - 1, 1e-300), 0.0)
     log_alpha = np.log(alpha)
-    ll = _wsum(W, lg) + d.W_total * r * log_alpha
-    g_r = _wsum(W, dig_rx) + d.W_total * log_alpha
+    ll = weighted_sum(W, lg) + d.W_total * r * log_alpha
+    g_r = weighted_sum(W, dig_rx) + d.W_total * log_alpha
     g_alpha = d.W_total * r / alpha
-    g_a = _wsum(W, dig_abx)
-    g_b = _wsum(W, (dig_abx + dig_bx))
+    g_a = weighted_sum(W, dig_abx)
+    g_b = weighted_sum(W, (dig_abx + dig_bx))
     # x = 0 rows: ll = c2(0) - r log(alpha + T)
     if len(d.TZ):
         log_aTZ = np.log(alpha + d.TZ)
-        ll += float(d.wZ.sum()) * c2[0] - r * _wsum(d.wZ, log_aTZ)
-        g_r -= _wsum(d.wZ, log_aTZ)
-        g_alpha -= r * _wsum(d.wZ, (1.0 / (alpha + d.TZ)))
+        ll += float(d.wZ.sum()) * c2[0] - r * weighted_sum(d.wZ, log_aTZ)
+        g_r -= weighted_sum(d.wZ, log_aTZ)
+        g_alpha -= r * weighted_sum(d.wZ, (1.0 / (alpha + d.TZ)))
     # x > 0 rows: ll = logaddexp(A2, A3)
     if len(d.xP):
         w3 = expit(A3 - A2)
         w2 = 1.0 - w3
         m = np.logaddexp(A2, A3)
         wP = d.wP
-        ll += _wsum(wP, m)
-        g_r -= _wsum(wP, (w2 * log_aT + w3 * log_atx))
-        g_alpha -= _wsum(wP, (rx * (w2 / (alpha + d.TP) + w3 / (alpha + d.tP))))
+        ll += weighted_sum(wP, m)
+        g_r -= weighted_sum(wP, (w2 * log_aT + w3 * log_atx))
+        g_alpha -= weighted_sum(wP, (rx * (w2 / (alpha + d.TP) + w3 / (alpha + d.tP))))
         wP3 = wP * w3
         g_a += float(wP3.sum()) / a
-        g_b -= _wsum(wP3, inv_bx1[d.invP])
+        g_b -= weighted_sum(wP3, inv_bx1[d.invP])
     return ll, np.array([g_r, g_alpha, g_a, g_b])
 
 
@@ -141,16 +135,7 @@ def fit_bgnbd(
     :class:`ConvergenceError` unless ``raise_on_failure=False`` (then ``converged`` is False).
     """
     x, t_x, T = check_rfm(frequency, recency, T, MODEL)
-    w = np.ones(len(x)) if weights is None else np.asarray(weights, dtype=float)
-    if len(w) != len(x) or np.any(w < 0) or not np.all(np.isfinite(w)):
-        raise DataError(f"{MODEL}: weights must be finite, >= 0 and one per row")
-    if len(x) == 0:
-        raise DataError(f"{MODEL}: no customers to fit")
-    if collapse:
-        (x, t_x, T), counts = collapse_rows(x, t_x, T)
-        if weights is not None:
-            raise DataError(f"{MODEL}: pass either weights or collapse=True, not both")
-        w = counts.astype(float)
+    x, t_x, T, w = weighted_rows(MODEL, x, t_x, T, weights, collapse)
     d = _Data(x, t_x, T, w)
     return fit_mle(
         MODEL, NAMES, lambda th: _loglik(th, d), np.asarray(start, float), w,
@@ -192,6 +177,10 @@ def bgnbd_probability_alive(params, frequency, recency, T) -> np.ndarray:
     """P(alive | x, t_x, T) = 1 / (1 + [x>0] a/(b+x-1) ((alpha+T)/(alpha+t_x))^(r+x))."""
     r, alpha, a, b = check_params(params, NAMES, MODEL)
     x, t_x, T = check_rfm(frequency, recency, T, MODEL)
+    return _p_alive(r, alpha, a, b, x, t_x, T)
+
+
+def _p_alive(r, alpha, a, b, x, t_x, T):
     with np.errstate(divide="ignore", invalid="ignore"):
         log_odds = (np.log(a) - np.log(np.maximum(b + x - 1, 1e-300))
                     + (r + x) * (np.log(alpha + T) - np.log(alpha + t_x)))
@@ -202,11 +191,7 @@ def _conditional_closed_form(r, alpha, a, b, t, x, t_x, T):
     z = t / (alpha + T + t)
     h = hyp2f1(r + x, b + x, a + b + x - 1, z)
     term = 1 - ((alpha + T) / (alpha + T + t)) ** (r + x) * h
-    with np.errstate(divide="ignore", invalid="ignore"):
-        log_odds = (np.log(a) - np.log(np.maximum(b + x - 1, 1e-300))
-                    + (r + x) * (np.log(alpha + T) - np.log(alpha + t_x)))
-    p_alive = np.where(x > 0, 1.0 / (1.0 + np.exp(log_odds)), 1.0)
-    return (a + b + x - 1) / (a - 1) * term * p_alive
+    return (a + b + x - 1) / (a - 1) * term * _p_alive(r, alpha, a, b, x, t_x, T)
 
 
 def bgnbd_conditional_expected_purchases(params, t, frequency, recency, T) -> np.ndarray:

@@ -108,6 +108,32 @@ def collapse_rows(*columns: np.ndarray) -> tuple[list[np.ndarray], np.ndarray]:
     return [c[start] for c in sorted_cols], counts
 
 
+def weighted_sum(w: np.ndarray, v: np.ndarray) -> float:
+    """sum(w * v) without BLAS (a threaded ddot is slow on a busy machine)."""
+    return float(np.multiply(w, v).sum())
+
+
+def weighted_rows(
+    model: str, x: np.ndarray, t_x: np.ndarray, T: np.ndarray, weights, collapse: bool
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """The ``(x, t_x, T, w)`` rows a transaction model is fitted on (validated arrays in).
+
+    ``weights`` are per-row customer counts (default 1); ``collapse=True`` merges identical
+    rows instead (:func:`collapse_rows`) and cannot be combined with ``weights``.
+    """
+    if len(x) == 0:
+        raise DataError(f"{model}: no customers to fit")
+    if collapse:
+        if weights is not None:
+            raise DataError(f"{model}: pass either weights or collapse=True, not both")
+        (x, t_x, T), counts = collapse_rows(x, t_x, T)
+        return x, t_x, T, counts.astype(float)
+    w = np.ones(len(x)) if weights is None else np.asarray(weights, dtype=float)
+    if len(w) != len(x) or np.any(w < 0) or not np.all(np.isfinite(w)):
+        raise DataError(f"{model}: weights must be finite, >= 0 and one per row")
+    return x, t_x, T, w
+
+
 def _central_gradient(f: Callable[[np.ndarray], float], z: np.ndarray, h: float = 1e-6):
     g = np.empty_like(z)
     for k in range(len(z)):
@@ -173,7 +199,7 @@ def fit_mle(
     def total_ll(theta: np.ndarray) -> float:
         with np.errstate(all="ignore"):
             ll = loglik(theta)
-        val = float(np.multiply(w, ll).sum())  # no BLAS: threaded ddot is slow when busy
+        val = weighted_sum(w, ll)
         return val if np.isfinite(val) else -np.inf
 
     def objective(z: np.ndarray) -> float:

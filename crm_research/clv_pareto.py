@@ -25,8 +25,7 @@ from __future__ import annotations
 import numpy as np
 from scipy.special import expit, gammaln, hyp2f1
 
-from .clv_core import FitResult, check_params, check_rfm, collapse_rows, fit_mle
-from .errors import DataError
+from .clv_core import FitResult, check_params, check_rfm, fit_mle, weighted_rows
 
 NAMES = ["r", "alpha", "s", "beta"]
 MODEL = "Pareto/NBD"
@@ -77,16 +76,7 @@ def fit_pareto_nbd(
     Start values (1, 1, 1, 1) as CLVTools' ``pnbd``; gradient by central differences.
     """
     x, t_x, T = check_rfm(frequency, recency, T, MODEL)
-    if len(x) == 0:
-        raise DataError(f"{MODEL}: no customers to fit")
-    w = np.ones(len(x)) if weights is None else np.asarray(weights, dtype=float)
-    if len(w) != len(x) or np.any(w < 0) or not np.all(np.isfinite(w)):
-        raise DataError(f"{MODEL}: weights must be finite, >= 0 and one per row")
-    if collapse:
-        if weights is not None:
-            raise DataError(f"{MODEL}: pass either weights or collapse=True, not both")
-        (x, t_x, T), counts = collapse_rows(x, t_x, T)
-        w = counts.astype(float)
+    x, t_x, T, w = weighted_rows(MODEL, x, t_x, T, weights, collapse)
     return fit_mle(MODEL, NAMES, lambda th: _loglik(th, x, t_x, T), np.asarray(start, float),
                    w, l2=l2, raise_on_failure=raise_on_failure)
 

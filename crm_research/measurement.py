@@ -51,11 +51,12 @@ from crm_research.measurement_cfa import (
     srmr_bentler,
 )
 from crm_research.measurement_checks import (
-    check_blocks,
+    check_item_blocks,
     check_level,
     check_n_boot,
     check_scores,
     check_series,
+    numeric_columns,
     numeric_items,
 )
 
@@ -123,18 +124,12 @@ def item_statistics(
     if blocks is None:
         if not isinstance(items, pd.DataFrame):
             numeric_items(items, [])  # raises the DataError for a non-DataFrame
-        cols = [
-            c
-            for c in items.columns
-            if pd.api.types.is_numeric_dtype(items[c]) and not pd.api.types.is_bool_dtype(items[c])
-        ]
+        cols = numeric_columns(items)
         if not cols:
             raise SpecError("items has no numeric column to describe")
         construct_of: dict[str, str] = {}
     else:
-        if not isinstance(items, pd.DataFrame):
-            numeric_items(items, [])
-        b = check_blocks(blocks, list(items.columns))
+        b = check_item_blocks(items, blocks)
         cols = [i for v in b.values() for i in v]
         construct_of = {i: c for c, v in b.items() for i in v}
     # type / finiteness checks only: the statistics use each item's own observed values
@@ -213,34 +208,33 @@ def _feldt_ci(alpha: float, n: int, k: int, level: float) -> tuple[float, float]
     return (float(lo), float(hi))
 
 
-def _bootstrap_matrices(x: np.ndarray, n_boot: int, seed: int | None, corr: bool):
-    """Yield (ok, matrix) for ``n_boot`` row resamples of ``x`` (seeded, reproducible).
+def _bootstrap_resamples(
+    x: np.ndarray, n_boot: int, seed: int | Sequence[int] | None
+) -> Iterator[np.ndarray | None]:
+    """Yield ``n_boot`` row resamples of ``x`` (seeded, reproducible).
 
-    ``ok`` is False when a resample makes an item constant (its correlation is undefined); such
-    resamples are counted by the callers and reported, never silently dropped.
+    A resample that makes an item constant (its correlation is undefined) is yielded as None;
+    callers count such resamples and report them, never silently drop them.
     """
     rng = np.random.default_rng(seed)
     n = x.shape[0]
     for _ in range(n_boot):
         xb = x[rng.integers(0, n, size=n)]
-        if corr:
-            sd = xb.std(axis=0)
-            if np.any(sd <= 0):
-                yield False, None
-                continue
-            m = np.corrcoef(xb, rowvar=False)
-        else:
-            m = np.cov(xb, rowvar=False)
-        yield bool(np.all(np.isfinite(m))), m
+        yield None if np.any(xb.std(axis=0) <= 0) else xb
 
 
 def _block_matrices(items: pd.DataFrame, blocks: Mapping[str, Sequence[str]],
                     missing: str) -> Iterator[tuple[str, list[str], np.ndarray, np.ndarray]]:
     """For each block: construct, item names, the block's data (missing handled per block)
     and its k × k item correlation matrix."""
-    if not isinstance(items, pd.DataFrame):
-        numeric_items(items, [])
-    for construct, cols in check_blocks(blocks, list(items.columns)).items():
+    return _checked_block_matrices(items, check_item_blocks(items, blocks), missing)
+
+
+def _checked_block_matrices(
+    items: pd.DataFrame, blocks: dict[str, list[str]], missing: str
+) -> Iterator[tuple[str, list[str], np.ndarray, np.ndarray]]:
+    """:func:`_block_matrices` for blocks already checked by ``check_item_blocks``."""
+    for construct, cols in blocks.items():
         x = numeric_items(items, cols, missing=missing).to_numpy()
         k = x.shape[1]
         yield construct, list(cols), x, np.corrcoef(x, rowvar=False).reshape(k, k)
@@ -294,10 +288,8 @@ def cronbach_alpha(
         elif ci_method == "bootstrap" and k > 1 and n_boot > 0:
             rng_seed = None if seed is None else [seed, len(rows)]
             bs, br = [], []
-            rng = np.random.default_rng(rng_seed)
-            for _ in range(n_boot):
-                xb = x[rng.integers(0, n, size=n)]
-                if np.any(xb.std(axis=0) <= 0):
+            for xb in _bootstrap_resamples(x, n_boot, rng_seed):
+                if xb is None:
                     n_failed += 1
                     continue
                 bs.append(_alpha_from_matrix(np.corrcoef(xb, rowvar=False)))
@@ -447,18 +439,14 @@ def reliability(
     indexed by item) give rho_A as seminr's ``rho_A``; without them rho_A is NaN. Mode B
     (formative) constructs get NaN reliabilities.
     """
-    if not isinstance(items, pd.DataFrame):
-        numeric_items(items, [])
-    b = check_blocks(blocks, list(items.columns))
+    b = check_item_blocks(items, blocks)
     mode_of = _check_modes(modes, list(b))
     all_items = [i for v in b.values() for i in v]
     lam_all = check_series(loadings, "loadings", all_items) if loadings is not None else None
     w_all = check_series(weights, "weights", all_items) if weights is not None else None
     rows = []
-    for construct, cols in b.items():
-        x = numeric_items(items, cols, missing=missing).to_numpy()
+    for construct, cols, x, r in _checked_block_matrices(items, b, missing):
         k = x.shape[1]
-        r = np.corrcoef(x, rowvar=False).reshape(k, k)
         row: dict[str, object] = {"construct": construct, "mode": mode_of[construct], "n_items": k}
         if mode_of[construct] == "B":
             row.update(
@@ -577,6 +565,19 @@ def _check_kind(kind: str) -> None:
         raise ParameterError(f"kind must be 'htmt' or 'htmt2', got {kind!r}")
 
 
+def _htmt_data(
+    items: pd.DataFrame, blocks: Mapping[str, Sequence[str]], missing: str
+) -> tuple[list[str], np.ndarray, list[np.ndarray]]:
+    """Construct names, the item matrix of all blocks (missing values handled over all their
+    items) and each block's column positions in it; at least two constructs are needed."""
+    b = check_item_blocks(items, blocks)
+    if len(b) < 2:
+        raise SpecError("HTMT needs at least two constructs")
+    cols = [i for v in b.values() for i in v]
+    x = numeric_items(items, cols, missing=missing).to_numpy()
+    return list(b), x, _block_index(b, cols)
+
+
 def htmt(
     items: pd.DataFrame,
     blocks: Mapping[str, Sequence[str]],
@@ -599,16 +600,9 @@ def htmt(
     The diagonal is NaN; the matrix is symmetric.
     """
     _check_kind(kind)
-    if not isinstance(items, pd.DataFrame):
-        numeric_items(items, [])
-    b = check_blocks(blocks, list(items.columns))
-    if len(b) < 2:
-        raise SpecError("HTMT needs at least two constructs")
-    cols = [i for v in b.values() for i in v]
-    x = numeric_items(items, cols, missing=missing).to_numpy()
-    r = np.corrcoef(x, rowvar=False)
-    m = _htmt_matrix(r, _block_index(b, cols), kind, absolute or kind == "htmt2")
-    return pd.DataFrame(m, index=list(b), columns=list(b))
+    names, x, idx = _htmt_data(items, blocks, missing)
+    m = _htmt_matrix(np.corrcoef(x, rowvar=False), idx, kind, absolute or kind == "htmt2")
+    return pd.DataFrame(m, index=names, columns=names)
 
 
 def htmt_table(
@@ -635,22 +629,15 @@ def htmt_table(
     _check_kind(kind)
     level = check_level(ci)
     n_boot = check_n_boot(n_boot)
-    if not isinstance(items, pd.DataFrame):
-        numeric_items(items, [])
-    b = check_blocks(blocks, list(items.columns))
-    if len(b) < 2:
-        raise SpecError("HTMT needs at least two constructs")
-    cols = [i for v in b.values() for i in v]
-    x = numeric_items(items, cols, missing=missing).to_numpy()
-    idx = _block_index(b, cols)
+    names, x, idx = _htmt_data(items, blocks, missing)
     use_abs = absolute or kind == "htmt2"
     point = _htmt_matrix(np.corrcoef(x, rowvar=False), idx, kind, use_abs)
-    names = list(b)
     iu = np.triu_indices(len(names), 1)
     draws = []
     n_failed = 0
-    for ok, r in _bootstrap_matrices(x, n_boot, seed, corr=True):
-        if not ok:
+    for xb in _bootstrap_resamples(x, n_boot, seed):
+        r = None if xb is None else np.corrcoef(xb, rowvar=False)
+        if r is None or not np.all(np.isfinite(r)):
             n_failed += 1
             continue
         draws.append(_htmt_matrix(r, idx, kind, use_abs)[iu])
@@ -674,18 +661,10 @@ def htmt_table(
     )
     out["htmt_ok_85"] = out["value"] < HTMT_STRICT
     out["htmt_ok_90"] = out["value"] < HTMT_LIBERAL
-    has_ci = out["ci_high"].notna()
-    out["ci_high_below_1"] = pd.array(
-        [bool(h < 1.0) if ok else pd.NA for h, ok in zip(out["ci_high"], has_ci, strict=True)],
-        dtype="boolean",
-    )
-    out["ci_high_below_85"] = pd.array(
-        [
-            bool(h < HTMT_STRICT) if ok else pd.NA
-            for h, ok in zip(out["ci_high"], has_ci, strict=True)
-        ],
-        dtype="boolean",
-    )
+    for col, cut in (("ci_high_below_1", 1.0), ("ci_high_below_85", HTMT_STRICT)):
+        out[col] = pd.array(
+            [bool(h < cut) if pd.notna(h) else pd.NA for h in out["ci_high"]], dtype="boolean"
+        )
     return out
 
 
@@ -715,9 +694,7 @@ def cross_loadings(
     its own construct), ``max_cross`` (largest |correlation| with another construct) and
     ``own_highest`` (|loading| > max_cross).
     """
-    if not isinstance(items, pd.DataFrame):
-        numeric_items(items, [])
-    b = check_blocks(blocks, list(items.columns))
+    b = check_item_blocks(items, blocks)
     cols = [i for v in b.values() for i in v]
     x = numeric_items(items, cols, missing=missing)
     names = list(b)

@@ -22,7 +22,12 @@ from scipy import optimize, stats
 from statsmodels.tools.sm_exceptions import ConvergenceWarning
 
 from crm_research.errors import ConvergenceError, EstimationError, ParameterError, SpecError
-from crm_research.measurement_checks import check_blocks, check_level, numeric_items
+from crm_research.measurement_checks import (
+    check_item_blocks,
+    check_level,
+    numeric_columns,
+    numeric_items,
+)
 
 # Hu & Bentler (1999), Structural Equation Modeling 6(1): combination cut-offs.
 CFI_MIN = 0.95
@@ -62,11 +67,7 @@ def _items_frame(items: pd.DataFrame, columns: Sequence[str] | None, missing: st
     if not isinstance(items, pd.DataFrame):
         numeric_items(items, [])
     if columns is None:
-        columns = [
-            c
-            for c in items.columns
-            if pd.api.types.is_numeric_dtype(items[c]) and not pd.api.types.is_bool_dtype(items[c])
-        ]
+        columns = numeric_columns(items)
     return numeric_items(items, list(columns), missing=missing)
 
 
@@ -472,9 +473,7 @@ def cfa(
     import semopy
 
     level = check_level(level, "level")
-    if not isinstance(items, pd.DataFrame):
-        numeric_items(items, [])
-    b = check_blocks(blocks, list(items.columns))
+    b = check_item_blocks(items, blocks)
     cols = [i for v in b.values() for i in v]
     x = numeric_items(items, cols, missing=missing)
     n, p = x.shape

@@ -56,6 +56,25 @@ def check_blocks(
     return out
 
 
+def numeric_columns(items: pd.DataFrame) -> list[str]:
+    """Names of the numeric, non-boolean columns of ``items`` (the default item set)."""
+    return [
+        c
+        for c in items.columns
+        if is_numeric_dtype(items[c]) and not is_bool_dtype(items[c])
+    ]
+
+
+def check_item_blocks(
+    items: pd.DataFrame, blocks: Mapping[str, Sequence[str]]
+) -> dict[str, list[str]]:
+    """Check that ``items`` is a DataFrame (DataError otherwise) and validate ``blocks``
+    against its columns with :func:`check_blocks`."""
+    if not isinstance(items, pd.DataFrame):
+        numeric_items(items, [])  # raises the DataError for a non-DataFrame
+    return check_blocks(blocks, list(items.columns))
+
+
 def check_missing_option(missing: str) -> None:
     if missing not in MISSING_OPTIONS:
         raise ParameterError(f"missing must be one of {list(MISSING_OPTIONS)}, got {missing!r}")

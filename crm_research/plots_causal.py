@@ -15,6 +15,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -37,6 +38,32 @@ def _need(df: pd.DataFrame, cols: Sequence[str], what: str) -> None:
         raise ParameterError(f"{what}: table lacks column(s) {missing}")
 
 
+def _mirrored_histogram(ax: Any, e: np.ndarray, t: np.ndarray, edges: np.ndarray,
+                        labels: tuple[str, str], axis_lw: float) -> None:
+    """Density histograms of propensities ``e`` on ``edges``: treated (t = 1) up, control down."""
+    width = np.diff(edges)
+    for sign, group, color, label in ((1.0, 1, "C0", labels[0]), (-1.0, 0, "C1", labels[1])):
+        dens = np.histogram(e[t == group], bins=edges, density=True)[0]
+        ax.bar(edges[:-1], sign * dens, width=width, align="edge", color=color, alpha=0.8,
+               label=label)
+    ax.axhline(0, color="black", lw=axis_lw)
+    ax.set_xlim(0, 1)
+
+
+def _love_plot(ax: Any, b: pd.DataFrame, threshold: float, after_label: str,
+               size: float | None, fontsize: float) -> None:
+    """|SMD| per covariate of balance table ``b``: before (hollow), after weighting (filled,
+    if ``b`` has ``smd_after``), and the ``threshold`` line; covariates top to bottom."""
+    y = np.arange(len(b))[::-1]
+    ax.scatter(b["smd_before"].abs(), y, facecolors="none", edgecolors="C1", s=size,
+               label="before")
+    if "smd_after" in b.columns:
+        ax.scatter(b["smd_after"].abs(), y, color="C0", s=size, label=after_label)
+    ax.axvline(threshold, color="grey", ls="--", lw=0.8)
+    ax.set_yticks(y)
+    ax.set_yticklabels([_label(c) for c in b["covariate"]], fontsize=fontsize)
+
+
 def plot_propensity_overlap(propensity: np.ndarray, treated: np.ndarray, bins: int = 30,
                             title: str = "Propensity overlap") -> Figure:
     """Mirrored histogram of propensities: treated (up) vs control (down), densities."""
@@ -44,18 +71,11 @@ def plot_propensity_overlap(propensity: np.ndarray, treated: np.ndarray, bins: i
     t = np.asarray(treated, dtype=float)
     if e.shape != t.shape:
         raise ParameterError("propensity and treatment must have the same length")
-    edges = np.linspace(0.0, 1.0, bins + 1)
-    d1 = np.histogram(e[t == 1], bins=edges, density=True)[0]
-    d0 = np.histogram(e[t == 0], bins=edges, density=True)[0]
     fig = Figure(figsize=(7.0, 3.8), layout="constrained")
     ax = fig.subplots()
-    width = np.diff(edges)
-    ax.bar(edges[:-1], d1, width=width, align="edge", color="C0", alpha=0.8,
-           label=f"treated (n={int((t == 1).sum())})")
-    ax.bar(edges[:-1], -d0, width=width, align="edge", color="C1", alpha=0.8,
-           label=f"control (n={int((t == 0).sum())})")
-    ax.axhline(0, color="black", lw=0.8)
-    ax.set_xlim(0, 1)
+    _mirrored_histogram(ax, e, t, np.linspace(0.0, 1.0, bins + 1),
+                        (f"treated (n={int((t == 1).sum())})",
+                         f"control (n={int((t == 0).sum())})"), axis_lw=0.8)
     ax.set_xlabel("estimated propensity P(treated | covariates)")
     ax.set_ylabel("density (control mirrored)")
     ax.set_title(title)
@@ -68,15 +88,9 @@ def plot_balance(balance: pd.DataFrame, threshold: float = 0.1,
     """Love plot: |SMD| before (hollow) and after weighting (filled) per covariate."""
     _need(balance, ["covariate", "smd_before"], "plot_balance")
     b = balance.reset_index(drop=True)
-    y = np.arange(len(b))[::-1]
     fig = Figure(figsize=(7.0, max(2.5, 0.28 * len(b) + 1.2)), layout="constrained")
     ax = fig.subplots()
-    ax.scatter(b["smd_before"].abs(), y, facecolors="none", edgecolors="C1", label="before")
-    if "smd_after" in b.columns:
-        ax.scatter(b["smd_after"].abs(), y, color="C0", label="after weighting")
-    ax.axvline(threshold, color="grey", ls="--", lw=0.8)
-    ax.set_yticks(y)
-    ax.set_yticklabels([_label(c) for c in b["covariate"]], fontsize=8)
+    _love_plot(ax, b, threshold, "after weighting", size=None, fontsize=8)
     ax.set_xlabel("|standardised mean difference|")
     ax.set_title(title)
     ax.legend(loc="lower right", fontsize=8)
@@ -146,14 +160,7 @@ def plot_overlap_grid(propensity: dict[str, tuple[np.ndarray, np.ndarray]], bins
     edges = np.linspace(0.0, 1.0, bins + 1)
     for ax, name in zip(axes, names, strict=False):
         e, t = (np.asarray(a, dtype=float) for a in propensity[name])
-        d1 = np.histogram(e[t == 1], bins=edges, density=True)[0]
-        d0 = np.histogram(e[t == 0], bins=edges, density=True)[0]
-        ax.bar(edges[:-1], d1, width=np.diff(edges), align="edge", color="C0", alpha=0.8,
-               label="treated")
-        ax.bar(edges[:-1], -d0, width=np.diff(edges), align="edge", color="C1", alpha=0.8,
-               label="control")
-        ax.axhline(0, color="black", lw=0.6)
-        ax.set_xlim(0, 1)
+        _mirrored_histogram(ax, e, t, edges, ("treated", "control"), axis_lw=0.6)
         ax.set_title(_label(name), fontsize=9)
         ax.tick_params(labelsize=7)
     for ax in axes[len(names):]:
@@ -175,13 +182,7 @@ def plot_balance_grid(balance: pd.DataFrame, threshold: float = 0.1, ncols: int 
     axes = np.atleast_1d(fig.subplots(nrows, min(ncols, len(names)))).ravel()
     for ax, name in zip(axes, names, strict=False):
         b = balance[balance["treatment"] == name].reset_index(drop=True)
-        y = np.arange(len(b))[::-1]
-        ax.scatter(b["smd_before"].abs(), y, facecolors="none", edgecolors="C1", s=16,
-                   label="before")
-        ax.scatter(b["smd_after"].abs(), y, color="C0", s=16, label="weighted")
-        ax.axvline(threshold, color="grey", ls="--", lw=0.8)
-        ax.set_yticks(y)
-        ax.set_yticklabels([_label(c) for c in b["covariate"]], fontsize=6)
+        _love_plot(ax, b, threshold, "weighted", size=16, fontsize=6)
         ax.set_title(_label(name), fontsize=9)
         ax.tick_params(axis="x", labelsize=7)
     for ax in axes[len(names):]:

@@ -46,6 +46,7 @@ import pandas as pd
 from scipy import stats
 
 from .errors import ConvergenceError, DataError, EstimationError, ParameterError
+from .measurement_checks import check_level, check_n_boot
 from .spec import ModelSpec, load_model, validate_against
 
 SCHEMES = ("centroid", "factorial", "path")
@@ -332,6 +333,13 @@ def _structural(r: np.ndarray, d: _Design) -> tuple[np.ndarray, np.ndarray]:
     return beta, r2
 
 
+def _ols_on_corr(rr: np.ndarray, pr: np.ndarray, k: int) -> tuple[np.ndarray, float]:
+    """Standardised OLS coefficients of variable k on variables ``pr`` and the R2, from the
+    correlation matrix ``rr``: b = R_PP^-1 r_Pk, R2 = b' r_Pk."""
+    coef = np.linalg.solve(rr[np.ix_(pr, pr)], rr[pr, k])
+    return coef, float(coef @ rr[pr, k])
+
+
 def _total_effects(beta: np.ndarray) -> np.ndarray:
     """T = (I - B)^-1 - I = B + B^2 + ... for a recursive model (batched over axis 0)."""
     eye = np.eye(beta.shape[-1])
@@ -429,10 +437,6 @@ def _coerce_options(scheme: str, tol: float, max_iter: int) -> None:
         raise ParameterError(f"max_iter={max_iter!r}; expected a positive integer")
 
 
-def _as_spec(model: ModelSpec | str | Mapping[str, Any]) -> ModelSpec:
-    return model if isinstance(model, ModelSpec) else load_model(model)
-
-
 def estimate_pls(data: pd.DataFrame, model: ModelSpec | str | Mapping[str, Any],
                  scheme: str = "path", scaled: bool = True, missing: str = "listwise",
                  tol: float = 1e-6, max_iter: int = 100) -> PLSResult:
@@ -444,7 +448,7 @@ def estimate_pls(data: pd.DataFrame, model: ModelSpec | str | Mapping[str, Any],
     is the product of the standardised stage-1 scores, standardised again; stage 2 regresses
     each target on its stage-1 predecessor scores and interaction terms.
     """
-    spec = _as_spec(model)
+    spec = load_model(model)
     _coerce_options(scheme, tol, max_iter)
     x, index, report = prepare_items(data, spec, missing)
     main = spec.without_interactions()
@@ -499,10 +503,9 @@ def _assemble(spec: ModelSpec, d: _Design, x: np.ndarray, xt: np.ndarray, index:
         for t_name in {t for s_, t in spec.paths if s_ in spec.interaction_names}:
             k = pos[t_name]
             pr = np.flatnonzero(adj[:, k])
-            coef = np.linalg.solve(rr[np.ix_(pr, pr)], rr[pr, k])
+            coef, r2_full[k] = _ols_on_corr(rr, pr, k)
             b_full[:, k] = 0.0
             b_full[pr, k] = coef
-            r2_full[k] = float(coef @ rr[pr, k])
 
     endo = [j for j in range(m) if adj[:, j].any()]
     path_matrix = pd.DataFrame(b_full, index=all_names, columns=all_names)
@@ -511,9 +514,7 @@ def _assemble(spec: ModelSpec, d: _Design, x: np.ndarray, xt: np.ndarray, index:
                           for s_, t_ in _ordered_edges(edges, all_names)])
     k_pred = adj.sum(axis=0)
     r2_rows = []
-    for j in range(m):
-        if j >= d.n_lv:
-            continue
+    for j in range(d.n_lv):
         if j in endo:
             adj_r2 = 1 - (1 - r2_full[j]) * (n - 1) / (n - k_pred[j] - 1)
             r2_rows.append({"construct": all_names[j], "r2": r2_full[j], "r2_adj": adj_r2})
@@ -525,11 +526,7 @@ def _assemble(spec: ModelSpec, d: _Design, x: np.ndarray, xt: np.ndarray, index:
     for s_, t_ in _ordered_edges(edges, all_names):
         k = pos[t_]
         pr = [i for i in np.flatnonzero(adj[:, k]) if i != pos[s_]]
-        r2_excl = 0.0
-        if pr:
-            pr_a = np.array(pr)
-            coef = np.linalg.solve(rr[np.ix_(pr_a, pr_a)], rr[pr_a, k])
-            r2_excl = float(coef @ rr[pr_a, k])
+        r2_excl = _ols_on_corr(rr, np.array(pr), k)[1] if pr else 0.0
         f2 = (r2_full[k] - r2_excl) / (1 - r2_full[k])
         f2_rows.append({"source": s_, "target": t_, "f2": f2})
     f_squared = pd.DataFrame(f2_rows)
@@ -623,9 +620,11 @@ class BootstrapResult:
         ])
 
 
-def _stat_layout(res: PLSResult, d: _Design) -> dict[str, list[tuple[str, ...]]]:
+def _stat_layout(res: PLSResult) -> dict[str, list[tuple[str, ...]]]:
     """Names of the statistics collected per resample."""
     eff = res.effects
+    chains = res.specific_indirect_effects()
+    chained = set(zip(chains["source"], chains["target"], strict=True))
     return {
         "paths": [(s, t) for s, t in zip(res.paths["source"], res.paths["target"], strict=True)],
         "weights": [(c, i) for c, i in zip(res.outer_model["construct"], res.outer_model["item"],
@@ -635,14 +634,9 @@ def _stat_layout(res: PLSResult, d: _Design) -> dict[str, list[tuple[str, ...]]]
         "r_squared": [(c,) for c, r in zip(res.r_squared["construct"], res.r_squared["r2"],
                                            strict=True) if np.isfinite(r)],
         "total_effects": [(s, t) for s, t in zip(eff["source"], eff["target"], strict=True)],
-        "indirect_effects": [(s, t) for s, t, ind in zip(eff["source"], eff["target"],
-                                                         eff["indirect"], strict=True)
-                             if _has_indirect(res, s, t)],
+        "indirect_effects": [(s, t) for s, t in zip(eff["source"], eff["target"], strict=True)
+                             if (s, t) in chained],
     }
-
-
-def _has_indirect(res: PLSResult, s: str, t: str) -> bool:
-    return bool(len(res.specific_indirect_effects(s, t)))
 
 
 def _batch_stats(fit: _BatchFit, d: _Design, spec: ModelSpec, layout: dict[str, list],
@@ -849,16 +843,14 @@ def bootstrap_pls(data: pd.DataFrame, model: ModelSpec | str | Mapping[str, Any]
     better), after Tenenhaus et al. (2005). BCa intervals use jackknife acceleration when
     ``jackknife`` is true (n extra fits), else a = 0 (bias-corrected percentile interval).
     """
-    spec = _as_spec(model)
+    spec = load_model(model)
     _coerce_options(scheme, tol, max_iter)
-    if not isinstance(n_boot, (int, np.integer)) or n_boot < 0:
-        raise ParameterError(f"n_boot={n_boot!r}; expected a non-negative integer")
+    n_boot = check_n_boot(n_boot)
     if sign_change not in SIGN_CHANGES:
         raise ParameterError(f"sign_change={sign_change!r}; expected one of {SIGN_CHANGES}")
     if ci not in CI_METHODS:
         raise ParameterError(f"ci={ci!r}; expected one of {CI_METHODS}")
-    if not 0 < ci_level < 1:
-        raise ParameterError(f"ci_level={ci_level!r}; expected a number in (0, 1)")
+    ci_level = check_level(ci_level, "ci_level")
     if not isinstance(chunk_size, (int, np.integer)) or chunk_size < 1:
         raise ParameterError(f"chunk_size={chunk_size!r}; expected a positive integer")
     res = estimate_pls(data, spec, scheme=scheme, scaled=scaled, missing=missing, tol=tol,
@@ -866,7 +858,7 @@ def bootstrap_pls(data: pd.DataFrame, model: ModelSpec | str | Mapping[str, Any]
     x = res.items
     n = x.shape[0]
     d = _design(spec.without_interactions())
-    layout = _stat_layout(res, d)
+    layout = _stat_layout(res)
     ref = _reference_stats(res, d, spec, layout, x, scaled, scheme, tol, max_iter)
 
     sizes = [chunk_size] * (n_boot // chunk_size)
@@ -967,13 +959,20 @@ def ipma(result: PLSResult, target: str, scale: tuple[float, float] | Mapping[st
             hi = np.array([float(scale[it][1]) for it in d.items])
         except KeyError as exc:
             raise ParameterError(f"ipma: no scale given for item {exc.args[0]!r}") from exc
+        except (TypeError, ValueError, IndexError) as exc:
+            raise ParameterError(f"ipma: scale must map every item to (min, max) numbers, "
+                                 f"got {scale!r}") from exc
     else:
-        lo = np.full(d.p, float(scale[0]))
-        hi = np.full(d.p, float(scale[1]))
+        try:
+            lo = np.full(d.p, float(scale[0]))
+            hi = np.full(d.p, float(scale[1]))
+        except (TypeError, ValueError, IndexError) as exc:
+            raise ParameterError(f"ipma: scale must be (min, max) numbers, got {scale!r}") from exc
     if (hi <= lo).any():
         raise ParameterError("ipma: every scale max must exceed its min")
-    if ((x < lo - 1e-9) | (x > hi + 1e-9)).any():
-        j = int(np.flatnonzero(((x < lo - 1e-9) | (x > hi + 1e-9)).any(axis=0))[0])
+    outside = ((x < lo - 1e-9) | (x > hi + 1e-9)).any(axis=0)
+    if outside.any():
+        j = int(np.flatnonzero(outside)[0])
         raise DataError(f"ipma: item {d.items[j]!r} has values outside its scale "
                         f"[{lo[j]}, {hi[j]}]")
     xr = (x - lo) / (hi - lo) * 100.0
@@ -981,14 +980,12 @@ def ipma(result: PLSResult, target: str, scale: tuple[float, float] | Mapping[st
     w_raw = w / x.std(axis=0) if result.scaled else w.copy()
     w_resc = np.zeros(d.p)
     positive = np.ones(d.n_lv, dtype=bool)
+    perf_scores = np.zeros((x.shape[0], d.n_lv))
     for j in range(d.n_lv):
         bi = d.block_idx[j]
         wr = w_raw[bi] * (hi[bi] - lo[bi]) / 100.0   # weights on the 0-100 items
         positive[j] = bool((wr > 0).all())
         w_resc[bi] = wr / wr.sum()
-    perf_scores = np.zeros((x.shape[0], d.n_lv))
-    for j in range(d.n_lv):
-        bi = d.block_idx[j]
         perf_scores[:, j] = xr[:, bi] @ w_resc[bi]
     sd_lv = perf_scores.std(axis=0)
     total = result.effects
@@ -1045,7 +1042,7 @@ def mga_permutation(data: pd.DataFrame, model: ModelSpec | str | Mapping[str, An
     ``labels`` maps group values to display names (e.g. {1: "prepaid", 2: "contract"}).
     Permutations where either group fails to estimate are dropped and counted.
     """
-    spec = _as_spec(model)
+    spec = load_model(model)
     _coerce_options(scheme, tol, max_iter)
     if group not in data.columns:
         raise DataError(f"mga: group column {group!r} is not in the data")
@@ -1132,7 +1129,7 @@ def pls_predict(data: pd.DataFrame, model: ModelSpec | str | Mapping[str, Any], 
     Returns one row per endogenous indicator: construct, item, pls_rmse, pls_mae, lm_rmse,
     lm_mae, q2_predict = 1 - SSE_pls / SSE_naive (metrics averaged over the repeats).
     """
-    spec = _as_spec(model)
+    spec = load_model(model)
     _coerce_options(scheme, tol, max_iter)
     if spec.interactions:
         spec = spec.without_interactions()
@@ -1160,6 +1157,8 @@ def pls_predict(data: pd.DataFrame, model: ModelSpec | str | Mapping[str, Any], 
         raise EstimationError("pls_predict: the model could not be estimated on every "
                               "training set")
     total = _total_effects(fit.beta)
+    # column of each endogenous item's construct among d.endo (the same for every fold)
+    col = np.array([d.endo.index(d.blk[i]) for i in endo_items])
     metrics = []
     for r, fold in enumerate(folds_all):
         pred_pls = np.zeros((n, endo_items.size))
@@ -1176,7 +1175,6 @@ def pls_predict(data: pd.DataFrame, model: ModelSpec | str | Mapping[str, Any], 
             # loading-based indicator prediction on the treated scale → raw scale
             lam = fit.cross[b][endo_items][:, d.endo]  # cor(x_i, Y_j)
             tr_sd = sd[b][endo_items]
-            col = np.array([d.endo.index(d.blk[i]) for i in endo_items])
             pred_pls[hold] = mean[b][endo_items] + y_hat[:, col] * lam[np.arange(col.size), col] \
                 * tr_sd
             xa = np.column_stack([np.ones(tr.sum()), x[tr][:, exo_items]])

@@ -99,6 +99,36 @@ def _num(value: object, name: str, lo: float | None = None, hi: float | None = N
     return v
 
 
+def _integer(value: object, name: str, minimum: int, what: str) -> int:
+    """``value`` as an int if it is a whole number >= ``minimum``; else ParameterError
+    "<name> must be <what>"."""
+    try:
+        ok = not isinstance(value, bool) and int(value) == value and value >= minimum
+    except (TypeError, ValueError, OverflowError):
+        ok = False
+    if not ok:
+        raise ParameterError(f"{name} must be {what}, got {value}")
+    return int(value)  # type: ignore[arg-type]
+
+
+def _need(df: pd.DataFrame, cols: Sequence[str], what: str) -> None:
+    """DataError naming the missing columns (and the ones there are) unless ``df`` has
+    ``cols``."""
+    if not isinstance(df, pd.DataFrame):
+        raise DataError(f"{what}: expected a DataFrame, got {type(df).__name__}")
+    miss = [c for c in cols if c not in df.columns]
+    if miss:
+        raise DataError(f"{what}: column(s) {miss} missing; it has {list(df.columns)}")
+
+
+def _binary(df: pd.DataFrame, col: str, what: str) -> pd.Series:
+    """Column ``col`` as numbers, checked to be 0/1 (or bool) without missing values."""
+    y = pd.to_numeric(df[col], errors="coerce")
+    if y.isna().any() or not y.isin([0, 1]).all():
+        raise DataError(f"{what}: column {col!r} must be 0/1 (or bool) without missing values")
+    return y
+
+
 def _level(level: float) -> float:
     return _num(level, "level", 0.0, 1.0, lo_open=True, hi_open=True)
 
@@ -121,7 +151,7 @@ def funnel_rates(counts: Mapping[str, float] | pd.Series) -> pd.DataFrame:
     Returns stage, count, step_rate (n_k / n_(k−1); NaN for the first stage),
     cumulative_rate (n_k / n_0) and lost (n_(k−1) − n_k).
     """
-    s = pd.Series(counts, dtype=float) if not isinstance(counts, pd.Series) else counts
+    s = counts if isinstance(counts, pd.Series) else pd.Series(counts)
     if len(s) < 2:
         raise DataError("funnel: need counts of at least two stages")
     v = pd.to_numeric(s, errors="coerce").to_numpy(dtype=float)
@@ -146,17 +176,10 @@ def funnel_from_flags(df: pd.DataFrame, stages: Sequence[str], base_label: str =
     """Funnel of 0/1 stage columns: every row reaches the base stage; a row reaches stage k if
     its flags for stages 1..k are all 1. Returns :func:`funnel_rates` per group (column
     ``group`` = 'all' without ``group``)."""
-    miss = [c for c in [*stages, *([group] if group else [])] if c not in df.columns]
-    if miss:
-        raise DataError(f"funnel: column(s) {miss} not in the data; it has {list(df.columns)}")
+    _need(df, [*stages, *([group] if group else [])], "funnel")
     if not stages:
         raise ParameterError("funnel: give at least one stage column")
-    flags = []
-    for c in stages:
-        col = pd.to_numeric(df[c], errors="coerce")
-        if col.isna().any() or not col.isin([0, 1]).all():
-            raise DataError(f"funnel: column {c!r} must be 0/1 (or bool) without missing values")
-        flags.append(col.to_numpy(dtype=int))
+    flags = [_binary(df, c, "funnel").to_numpy(dtype=int) for c in stages]
     reached = np.cumprod(np.vstack(flags), axis=0) if flags else np.empty((0, len(df)))
     labels = np.array(["all"] * len(df), dtype=object) if group is None else \
         df[group].astype(str).to_numpy(dtype=object)
@@ -181,9 +204,7 @@ def _check_clv_args(margin: float, retention: float, discount_rate: float, timin
     if timing not in TIMINGS:
         raise ParameterError(f"timing must be one of {list(TIMINGS)}, got {timing!r}")
     if horizon is not None:
-        if isinstance(horizon, bool) or int(horizon) != horizon or horizon < 0:
-            raise ParameterError(f"horizon must be a non-negative integer or None, got {horizon}")
-        horizon = int(horizon)
+        horizon = _integer(horizon, "horizon", 0, "a non-negative integer or None")
     elif r >= 1 + d:
         raise ParameterError("infinite-horizon CLV needs retention < 1 + discount_rate "
                              f"(got r = {r}, d = {d})")
@@ -400,12 +421,8 @@ def snapshot_churn_rate(df: pd.DataFrame, churn_col: str = "churn",
     Telco: ``churn`` = left within the last month): customers at the start of the period are
     those with tenure ≥ ``min_tenure`` periods (newer ones joined during it). Returns
     :func:`churn_rate`'s dictionary."""
-    for c in (churn_col, tenure_col):
-        if c not in df.columns:
-            raise DataError(f"snapshot churn: column {c!r} not in the data")
-    y = pd.to_numeric(df[churn_col], errors="coerce")
-    if y.isna().any() or not y.isin([0, 1]).all():
-        raise DataError(f"snapshot churn: column {churn_col!r} must be 0/1 (or bool)")
+    _need(df, [churn_col, tenure_col], "snapshot churn")
+    y = _binary(df, churn_col, "snapshot churn")
     at_start = pd.to_numeric(df[tenure_col], errors="coerce") >= float(min_tenure)
     return churn_rate(int(y[at_start].sum()), int(at_start.sum()), level)
 
@@ -425,16 +442,17 @@ def lapse_share(log: pd.DataFrame, base_start: object, base_end: object,
 
     Returns base_customers, lapsed, lapse_share, ci_low, ci_high (exact), followup_days.
     """
-    for c in (customer_col, date_col):
-        if c not in log.columns:
-            raise DataError(f"lapse share: column {c!r} not in the log")
+    _need(log, [customer_col, date_col], "lapse share")
     try:
         b0, b1, f1 = (pd.Timestamp(x) for x in (base_start, base_end, followup_end))
     except (TypeError, ValueError) as exc:
         raise ParameterError(f"lapse share: cannot read the window dates: {exc}") from exc
     if not b0 <= b1 < f1:
         raise ParameterError("lapse share: need base_start <= base_end < followup_end")
-    d = pd.to_datetime(log[date_col])
+    try:
+        d = pd.to_datetime(log[date_col])
+    except (TypeError, ValueError) as exc:
+        raise DataError(f"lapse share: column {date_col!r} cannot be read as dates") from exc
     ids = log[customer_col]
     base = pd.unique(ids[(d >= b0) & (d <= b1)])
     if len(base) == 0:
@@ -474,7 +492,11 @@ def pareto_share(values: object, top: float = 0.2, allow_negative: bool = False)
     (sum of the first ⌊k⌋ values + (k − ⌊k⌋)·value ⌊k⌋+1) / total.
     """
     x = _num(top, "top", 0.0, 1.0)
-    v = np.sort(_values(values, allow_negative=allow_negative))[::-1]
+    return _top_share(np.sort(_values(values, allow_negative=allow_negative))[::-1], x)
+
+
+def _top_share(v: np.ndarray, x: float) -> float:
+    """:func:`pareto_share` of values already checked and sorted in decreasing order."""
     k = x * v.size
     whole = int(math.floor(k + 1e-12))
     part = v[:whole].sum() + ((k - whole) * v[whole] if whole < v.size else 0.0)
@@ -498,27 +520,27 @@ def customer_share_for_value_share(values: object, value_share: float = 0.5) -> 
 def pareto_curve(values: object, points: int = 101, allow_negative: bool = False
                  ) -> pd.DataFrame:
     """Top-down Lorenz curve: customer_share (0..1) vs value_share, ``points`` grid points."""
-    v = _values(values, allow_negative=allow_negative)
+    v = np.sort(_values(values, allow_negative=allow_negative))[::-1]
     grid = np.linspace(0.0, 1.0, int(points))
     return pd.DataFrame({"customer_share": grid,
-                         "value_share": [pareto_share(v, g, allow_negative) for g in grid]})
+                         "value_share": [_top_share(v, float(g)) for g in grid]})
 
 
 def pareto_share_ci(values: object, top: float = 0.2, n_boot: int = 1000, seed: int = 0,
                     level: float = 0.95, allow_negative: bool = False) -> dict[str, float]:
     """Pareto share with a percentile bootstrap interval (customers resampled, seeded)."""
     v = _values(values, allow_negative=allow_negative)
-    if isinstance(n_boot, bool) or int(n_boot) != n_boot or n_boot < 0:
-        raise ParameterError(f"n_boot must be a non-negative integer, got {n_boot}")
+    n_boot = _integer(n_boot, "n_boot", 0, "a non-negative integer")
     lv = _level(level)
-    est = pareto_share(v, top, allow_negative)
+    x = _num(top, "top", 0.0, 1.0)
+    est = _top_share(np.sort(v)[::-1], x)
     lo = hi = float("nan")
     if n_boot > 0:
         rng = np.random.default_rng(seed)
-        boots = np.empty(int(n_boot))
-        for b in range(int(n_boot)):
+        boots = np.empty(n_boot)
+        for b in range(n_boot):
             s = v[rng.integers(0, v.size, v.size)]
-            boots[b] = pareto_share(s, top, True) if s.sum() > 0 else np.nan
+            boots[b] = _top_share(np.sort(s)[::-1], x) if s.sum() > 0 else np.nan
         lo, hi = (float(q) for q in np.nanquantile(boots, [(1 - lv) / 2, (1 + lv) / 2]))
     return {"top": float(top), "customers": int(v.size), "share": est, "ci_low": lo,
             "ci_high": hi}
@@ -527,9 +549,7 @@ def pareto_share_ci(values: object, top: float = 0.2, n_boot: int = 1000, seed: 
 def customer_totals(log: pd.DataFrame, customer_col: str = "customer_id",
                     value_col: str = "value") -> pd.Series:
     """Total value per customer of a transaction log."""
-    for c in (customer_col, value_col):
-        if c not in log.columns:
-            raise DataError(f"customer totals: column {c!r} not in the log")
+    _need(log, [customer_col, value_col], "customer totals")
     return log.groupby(customer_col, sort=True)[value_col].sum()
 
 
@@ -569,15 +589,13 @@ def attitudinal_loyalty(items: pd.DataFrame, scale_min: float, scale_max: float)
 def repeat_buyer_share(log: pd.DataFrame, customer_col: str = "customer_id",
                        date_col: str = "date", level: float = 0.95) -> dict[str, float]:
     """Behavioural loyalty of a transaction log: share of customers with ≥ 2 distinct purchase
-    days (exact interval) and the mean number of purchase days per customer."""
-    for c in (customer_col, date_col):
-        if c not in log.columns:
-            raise DataError(f"repeat buyers: column {c!r} not in the log")
-    days = pd.DataFrame({"c": log[customer_col].to_numpy(),
-                         "d": pd.to_datetime(log[date_col]).dt.floor("D").to_numpy()})
-    per = days.drop_duplicates().groupby("c").size()
-    if per.empty:
-        raise DataError("repeat buyers: the log is empty")
+    days (exact interval) and the mean number of purchase days per customer (purchase days =
+    the occasions of :func:`crm_research.transactions.summarize_transactions`, frequency + 1).
+    """
+    from .transactions import summarize_transactions
+
+    summary = summarize_transactions(log, customer_col, date_col, value_col=None)
+    per = summary["frequency"] + 1
     rep = int((per >= 2).sum())
     lo, hi = exact_proportion_ci(rep, int(per.size), level)
     return {"customers": int(per.size), "repeat_buyers": rep, "repeat_share": rep / per.size,
@@ -595,11 +613,16 @@ def dick_basu_segments(attitude: object, behaviour: object, attitude_cut: float,
     """Dick & Basu (1994) cells: high/low attitude (≥ cut) × high/low repeat patronage:
     'true loyalty' (high, high), 'latent loyalty' (high attitude, low behaviour),
     'spurious loyalty' (low attitude, high behaviour), 'no loyalty' (low, low)."""
-    a = np.asarray(attitude, dtype=float)
-    b = np.asarray(behaviour, dtype=float)
+    try:
+        a = np.asarray(attitude, dtype=float)
+        b = np.asarray(behaviour, dtype=float)
+    except (TypeError, ValueError) as exc:
+        raise DataError("attitude and behaviour must be numbers (missing as NaN)") from exc
+    attitude_cut = _num(attitude_cut, "attitude_cut")
+    behaviour_cut = _num(behaviour_cut, "behaviour_cut")
     if a.shape != b.shape:
         raise DataError(f"attitude ({a.shape}) and behaviour ({b.shape}) differ in length")
-    ha, hb = a >= float(attitude_cut), b >= float(behaviour_cut)
+    ha, hb = a >= attitude_cut, b >= behaviour_cut
     lab = np.where(ha & hb, "true loyalty", np.where(ha, "latent loyalty",
                    np.where(hb, "spurious loyalty", "no loyalty")))
     lab = np.where(np.isnan(a) | np.isnan(b), None, lab)
@@ -613,12 +636,8 @@ def response_lift(df: pd.DataFrame, arm_col: str, treated: object, control: obje
                   outcome: str, level: float = 0.95) -> dict[str, float]:
     """Response rates of a treated and a control cell, their difference (Wald interval) and
     the relative lift p_t/p_c − 1."""
-    for c in (arm_col, outcome):
-        if c not in df.columns:
-            raise DataError(f"response lift: column {c!r} not in the data")
-    y = pd.to_numeric(df[outcome], errors="coerce")
-    if y.isna().any() or not y.isin([0, 1]).all():
-        raise DataError(f"response lift: outcome {outcome!r} must be 0/1 without missing values")
+    _need(df, [arm_col, outcome], "response lift")
+    y = _binary(df, outcome, "response lift")
     arm = df[arm_col]
     yt, yc = y[arm == treated], y[arm == control]
     if yt.empty or yc.empty:
@@ -655,13 +674,8 @@ def rate_by_group(df: pd.DataFrame, outcome: str, group: str | None = None,
                   level: float = 0.95) -> pd.DataFrame:
     """Rate of a 0/1 outcome per group (or overall): group, n, successes, rate and exact
     (Clopper-Pearson) interval. Groups sorted (categories in their order)."""
-    need = [outcome, *([group] if group else [])]
-    miss = [c for c in need if c not in df.columns]
-    if miss:
-        raise DataError(f"rate by group: column(s) {miss} not in the data")
-    y = pd.to_numeric(df[outcome], errors="coerce")
-    if y.isna().any() or not y.isin([0, 1]).all():
-        raise DataError(f"rate by group: outcome {outcome!r} must be 0/1 without missing values")
+    _need(df, [outcome, *([group] if group else [])], "rate by group")
+    y = _binary(df, outcome, "rate by group")
     if group is None:
         parts = [("all", y)]
     else:
@@ -711,9 +725,7 @@ def crm_type_headlines(win_back: pd.DataFrame, acq_ret: pd.DataFrame, b2b: pd.Da
     for name, df, cols in (("smcrm_win_back", win_back, ["reacquire"]),
                            ("smcrm_acquisition_retention", acq_ret, ["acquisition", "crossbuy"]),
                            ("smcrm_b2b_churn", b2b, ["censor"])):
-        miss = [c for c in cols if c not in df.columns]
-        if miss:
-            raise DataError(f"{name}: column(s) {miss} missing")
+        _need(df, cols, name)
     acquired = acq_ret[acq_ret["acquisition"] == 1]
     items = [
         ("prospecting / acquisition", "smcrm_acquisition_retention", "prospects acquired",
@@ -785,20 +797,18 @@ TRANSACTION_DATASETS: tuple[str, ...] = ("cdnow_master", "cdnow_sample", "online
 
 def transaction_log(name: str, loader: Callable[[str], pd.DataFrame] | None = None
                     ) -> pd.DataFrame:
-    """Transaction log (customer_id, date, value) of a bundled data set: the CDNOW logs as
-    loaded; Online Retail cleaned by :func:`crm_research.transactions.clean_online_retail`.
+    """Transaction log (customer_id, date, value) of a bundled data set, prepared by
+    :func:`crm_research.transactions.prepare_log` (the CDNOW logs as loaded; Online Retail
+    cleaned by :func:`crm_research.transactions.clean_online_retail`).
     ``loader`` defaults to :func:`crm_research.datasets.load`."""
     if name not in TRANSACTION_DATASETS:
         raise ParameterError(f"transaction data set {name!r} unknown; expected one of "
                              f"{list(TRANSACTION_DATASETS)}")
     if loader is None:
         from .datasets import load as loader
-    raw = loader(name)
-    if name == "online_retail":
-        from .transactions import clean_online_retail
+    from .transactions import prepare_log
 
-        return clean_online_retail(raw)[0][["customer_id", "date", "value"]]
-    return raw[["customer_id", "date", "value"]]
+    return prepare_log(name, loader(name))[0]
 
 
 # --------------------------------------------------------------------------- glossary

@@ -194,17 +194,13 @@ def cohort_retention(log: pd.DataFrame, customer_col: str = "customer_id",
         df = df[df["k"] <= max_periods]
     counts = df.groupby(["cohort", "k"])["c"].nunique().unstack(fill_value=0)
     size = counts[0]
-    share = counts.div(size, axis=0)
-    freq = {"M": "M", "Q": "Q", "W": "W"}[period]
-    share.index = [str(pd.Period(ordinal=int(i), freq=freq)) for i in share.index]
+    # periods not yet observable for a cohort (cohort + k after the last period) are NaN, not 0
+    last = int(df["p"].max())
+    unobserved = counts.index.to_numpy()[:, None] + counts.columns.to_numpy()[None, :] > last
+    share = counts.div(size, axis=0).mask(unobserved)
+    share.index = [str(pd.Period(ordinal=int(i), freq=period)) for i in share.index]
     share.index.name = "cohort"
     share.columns = [f"p{int(k)}" for k in share.columns]
-    # periods not yet observable for a cohort are NaN rather than 0
-    last = int(df["p"].max())
-    for i, coh in enumerate(counts.index):
-        for k in counts.columns:
-            if coh + k > last:
-                share.iloc[i, list(counts.columns).index(k)] = np.nan
     share.insert(0, "cohort_size", size.to_numpy())
     return share.reset_index()
 

@@ -54,7 +54,7 @@ PathValues = Mapping[tuple[str, str], float] | Mapping[str, float] | float
 # ============================================================================================
 
 def _as_spec(model: ModelSpec | str | Mapping[str, Any]) -> ModelSpec:
-    spec = model if isinstance(model, ModelSpec) else load_model(model)
+    spec = load_model(model)
     if spec.interactions:
         raise SpecError(f"model {spec.name!r}: the simulator supports main-effects models only; "
                         f"remove the interaction term(s) {spec.interaction_names}")
@@ -381,7 +381,7 @@ def pls_on_covariance(model: ModelSpec | str | Mapping[str, Any],
     Returns a PLSResult."""
     from .pls import estimate_pls
 
-    spec = model if isinstance(model, ModelSpec) else load_model(model)
+    spec = load_model(model)
     missing = [it for it in spec.all_items if it not in sigma.columns]
     if missing:
         raise ParameterError(f"covariance matrix has no row/column for item(s) {missing}")

@@ -15,7 +15,7 @@ from .clv_core import check_params
 from .errors import ParameterError
 
 
-def _ages(n: int, T, rng) -> np.ndarray:
+def _ages(n: int, T) -> np.ndarray:
     if n <= 0:
         raise ParameterError(f"number of customers must be > 0, got {n}")
     T = np.asarray(T, dtype=float)
@@ -63,7 +63,7 @@ def simulate_bgnbd(params, n: int, T, seed: int = 0, resolution: float | None = 
     """
     r, alpha, a, b = check_params(params, ["r", "alpha", "a", "b"], "BG/NBD")
     rng = np.random.default_rng(seed)
-    T = _ages(n, T, rng)
+    T = _ages(n, T)
     lam = rng.gamma(r, 1.0 / alpha, n)
     p = rng.beta(a, b, n)
     # repeat purchases made before dropping out (>= 1); p underflowing to 0 (a -> 0) is
@@ -89,7 +89,7 @@ def simulate_pareto_nbd(params, n: int, T, seed: int = 0, resolution: float | No
     mu ~ Gamma(s, rate beta) (Schmittlein, Morrison & Colombo 1987)."""
     r, alpha, s, beta = check_params(params, ["r", "alpha", "s", "beta"], "Pareto/NBD")
     rng = np.random.default_rng(seed)
-    T = _ages(n, T, rng)
+    T = _ages(n, T)
     lam = rng.gamma(r, 1.0 / alpha, n)
     mu = rng.gamma(s, 1.0 / beta, n)
     tau = rng.exponential(1.0 / mu)

@@ -447,17 +447,14 @@ def model_data(spec: ModelSpec) -> pd.DataFrame:
 
     if spec.data is None:
         raise SpecError(f"model {spec.name!r} names no data set ('data:' is missing)")
-    if spec.data in datasets.names():
-        df = datasets.load(spec.data)
-        validate_against(spec, df)
-        return df
     path = Path(spec.data)
-    if path.suffix.lower() == ".csv" and path.is_file():
-        df = datasets.read_user_csv(path, f"data file of model {spec.name!r}")
-        validate_against(spec, df)
-        return df
-    raise SpecError(f"model {spec.name!r}: data {spec.data!r} is neither a bundled data set "
-                    f"({', '.join(datasets.names())}) nor an existing CSV file")
+    if spec.data not in datasets.names() and not (path.suffix.lower() == ".csv"
+                                                  and path.is_file()):
+        raise SpecError(f"model {spec.name!r}: data {spec.data!r} is neither a bundled data set "
+                        f"({', '.join(datasets.names())}) nor an existing CSV file")
+    df = datasets.load_or_read(spec.data, f"data file of model {spec.name!r}")
+    validate_against(spec, df)
+    return df
 
 
 def builtin_models() -> list[str]:

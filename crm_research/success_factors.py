@@ -69,11 +69,6 @@ def sample_description(data: pd.DataFrame,
     return pd.DataFrame(rows, columns=["variable", "level", "firms", "share"])
 
 
-def items_used(result: PLSResult) -> pd.DataFrame:
-    """The item matrix a PLS estimate used (after missing-value treatment) as a DataFrame."""
-    return pd.DataFrame(result.items, columns=result.spec.all_items)
-
-
 # ============================================================================================
 # Truth versus estimate
 # ============================================================================================
@@ -306,6 +301,13 @@ def fit_implementation_model(data: pd.DataFrame, outcome: str = "success",
     if frame.isna().any().any():
         col = frame.columns[frame.isna().any()][0]
         raise DataError(f"implementation data: column {col!r} has missing values")
+    for col in needed:
+        try:
+            frame[col].to_numpy(float)
+        except (TypeError, ValueError) as exc:
+            raise DataError(f"implementation data: column {col!r} must be numeric "
+                            f"(0/1 for practices and the outcome), got dtype "
+                            f"{frame[col].dtype}") from exc
     y = frame[outcome].to_numpy(float)
     if not np.isin(y, (0.0, 1.0)).all():
         raise DataError(f"implementation data: outcome {outcome!r} must be 0/1")
@@ -392,15 +394,17 @@ def dimension_scores(items: pd.DataFrame, result: PLSResult | None, spec: ModelS
     normalised, as in the IPMA performance scores (Ringle & Sarstedt 2016) - or the plain item
     mean when no PLS result is given."""
     out = {}
+    if result is not None:
+        weight = result.outer_model.set_index("item")["weight"]
+        item_sd = result.item_data.std(ddof=0)
     for c in spec.construct_names:
         its = spec.items_of(c)
         x = items[its].to_numpy(float)
         if result is None:
             w = np.full(len(its), 1.0 / len(its))
         else:
-            om = result.outer_model.set_index("item")
-            sd = items_used(result)[its].std(ddof=0).to_numpy()
-            w = om.loc[its, "weight"].to_numpy(float) / (sd if result.scaled else 1.0)
+            sd = item_sd[its].to_numpy()
+            w = weight.loc[its].to_numpy(float) / (sd if result.scaled else 1.0)
             w = w / w.sum()
         out[c] = x @ w
     return pd.DataFrame(out, index=items.index)
@@ -426,7 +430,7 @@ def self_assessment(firm: Mapping[str, float] | pd.Series, sample: pd.DataFrame,
     if bad:
         raise ParameterError(f"self-assessment: item {bad[0]!r} has score {vals[bad[0]]}, "
                              f"outside the scale {lo:g}..{hi:g}")
-    ref_items = items_used(result) if result is not None else sample[spec.all_items].dropna()
+    ref_items = result.item_data if result is not None else sample[spec.all_items].dropna()
     ref = dimension_scores(ref_items, result, spec)
     own = dimension_scores(vals[spec.all_items].to_frame().T, result, spec).iloc[0]
     rows = []

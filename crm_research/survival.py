@@ -48,6 +48,7 @@ from .churn_models import (
     _check_columns,
     _check_frame,
     _complete_rows,
+    _no_missing,
     _ordered_levels,
     _py,
     _reference_levels,
@@ -88,10 +89,7 @@ def survival_data(df: pd.DataFrame, duration: str, event: str | None = None,
     ``DataError`` naming the column and row of a bad value.
     """
     df = _check_frame(df)
-    if (event is None) == (censor is None):
-        raise ParameterError("give exactly one of event= (1 = churned) or censor= "
-                             "(1 = still a customer, censored)")
-    flag = event if event is not None else censor
+    flag = _event_flag(event, censor)
     _check_columns(df, [duration, flag] + ([entry] if entry else []), "survival data")
     t_arr = _nonnegative(df, duration, "duration")
     e_arr = binary_outcome(df[flag], flag).astype(int)
@@ -113,6 +111,16 @@ def survival_data(df: pd.DataFrame, duration: str, event: str | None = None,
                         f"{duration!r} = {_py(t_arr[unseen][0])!r}); a customer is at risk only "
                         "after entry, so the event cannot be counted")
     return t_arr, e_arr, en_arr
+
+
+def _event_flag(event: str | None, censor: str | None) -> str:
+    """The event-indicator column: exactly one of ``event`` or ``censor`` must be given."""
+    if event is not None and censor is None:
+        return event
+    if censor is not None and event is None:
+        return censor
+    raise ParameterError("give exactly one of event= (1 = churned) or censor= "
+                         "(1 = still a customer, censored)")
 
 
 def _nonnegative(df: pd.DataFrame, column: str, what: str) -> np.ndarray:
@@ -156,10 +164,7 @@ def snapshot_entry(df: pd.DataFrame, duration: str, window: float,
 def _group_levels(df: pd.DataFrame, group: str) -> list[Hashable]:
     _check_columns(df, [group], "survival data")
     s = df[group]
-    if s.isna().any():
-        row = s.index[s.isna().to_numpy()][0]
-        raise DataError(f"group column {group!r} has {int(s.isna().sum())} missing value(s) "
-                        f"(first at row {_py(row)!r})")
+    _no_missing(s, f"group column {group!r}")
     levels = _ordered_levels(s)
     if len(levels) > 50:
         raise ParameterError(f"group column {group!r} has {len(levels)} levels; at most 50 "
@@ -463,10 +468,7 @@ def fit_cox(df: pd.DataFrame, duration: str, covariates: Sequence[str],
     covariates = list(covariates)
     if not covariates:
         raise SpecError("fit_cox: no covariates given")
-    flag = event if event is not None else censor
-    if flag is None or (event is not None and censor is not None):
-        raise ParameterError("give exactly one of event= (1 = churned) or censor= "
-                             "(1 = still a customer, censored)")
+    flag = _event_flag(event, censor)
     time_cols = [duration, flag] + ([entry] if entry else [])
     _check_columns(df, [*time_cols, *covariates], "fit_cox")
     data = _complete_rows(df, [*time_cols, *covariates], missing)
@@ -533,6 +535,6 @@ def fit_cox(df: pd.DataFrame, duration: str, covariates: Sequence[str],
         lr_df=int(lr.degrees_freedom), lr_p=float(lr.p_value),
         concordance=float(cph.concordance_index_), level=float(level),
         ph_transform=ph_transform,
-        reference_levels=_reference_levels(data, covariates, X, reference, categorical),
+        reference_levels=_reference_levels(data, covariates, X, reference),
         fitted=cph,
     )
