@@ -180,14 +180,14 @@ def monte_carlo_paths(simulate: Callable[[int, int], pd.DataFrame], spec: ModelS
 
 
 def summarise_monte_carlo(draws: pd.DataFrame, truth: Mapping[tuple[str, str], float],
-                          estimand: pd.DataFrame | None = None, alpha: float = 0.05
-                          ) -> pd.DataFrame:
+                          estimand: pd.DataFrame | None = None, alpha: float = 0.05,
+                          ci_level: float = 0.95) -> pd.DataFrame:
     """Bias, CI coverage and power per sample size and path, with Monte-Carlo SEs.
 
     Columns: n, source, target, true, estimand, n_sims (successful), n_failed,
     mean_estimate, bias (vs true), bias_vs_estimand, bias_mc_se = sd / sqrt(S),
     coverage_true, coverage_estimand, coverage_mc_se = sqrt(c (1 - c) / S) at the nominal
-    level, power = share with p < alpha, power_mc_se (Morris et al. 2019).
+    level c = ``ci_level`` (the level the draws' intervals were computed at), power = share with p < alpha, power_mc_se (Morris et al. 2019).
     A path whose true value is 0 has 'power' = the test's rejection rate under the null.
     """
     if not 0 < alpha < 1:
@@ -214,7 +214,7 @@ def summarise_monte_carlo(draws: pd.DataFrame, truth: Mapping[tuple[str, str], f
                 "bias_vs_estimand": e.mean() - ev,
                 "bias_mc_se": e.std(ddof=1) / np.sqrt(k) if k > 1 else np.nan,
                 "coverage_true": cov_t, "coverage_estimand": cov_e,
-                "coverage_mc_se": np.sqrt(0.95 * 0.05 / k),
+                "coverage_mc_se": np.sqrt(ci_level * (1 - ci_level) / k),
                 "power": power, "power_mc_se": np.sqrt(power * (1 - power) / k),
             })
         rows.append(row)

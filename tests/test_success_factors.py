@@ -294,3 +294,12 @@ def test_self_assessment_percentiles_bounded_and_monotone(scores, bump) -> None:
     b = self_assessment(higher, sample, spec)["percentile"].to_numpy()
     assert np.all((a >= 0) & (a <= 100))
     assert np.all(b >= a)
+
+
+def test_coverage_mc_se_follows_the_interval_level() -> None:
+    draws = pd.DataFrame({"n": [50] * 4, "source": "A", "target": "B",
+                          "estimate": [0.2, 0.3, 0.4, 0.3], "std_error": 0.1,
+                          "p_value": [0.01, 0.2, 0.03, 0.04], "ci_low": [0.1, 0.2, 0.35, 0.2],
+                          "ci_high": [0.4, 0.5, 0.6, 0.5], "ok": True})
+    out = summarise_monte_carlo(draws, {("A", "B"): 0.3}, ci_level=0.90).iloc[0]
+    assert out["coverage_mc_se"] == pytest.approx(np.sqrt(0.9 * 0.1 / 4))
