@@ -187,7 +187,8 @@ def summarise_monte_carlo(draws: pd.DataFrame, truth: Mapping[tuple[str, str], f
     Columns: n, source, target, true, estimand, n_sims (successful), n_failed,
     mean_estimate, bias (vs true), bias_vs_estimand, bias_mc_se = sd / sqrt(S),
     coverage_true, coverage_estimand, coverage_mc_se = sqrt(c (1 - c) / S) at the nominal
-    level c = ``ci_level`` (the level the draws' intervals were computed at), power = share with p < alpha, power_mc_se (Morris et al. 2019).
+    level c = ``ci_level`` (the level the draws' intervals were computed at),
+    power = share with p < alpha, power_mc_se (Morris et al. 2019).
     A path whose true value is 0 has 'power' = the test's rejection rate under the null.
     """
     if not 0 < alpha < 1:
