@@ -7,14 +7,14 @@ from __future__ import annotations
 
 from _timing import best_time
 
-from crm_research import causal
-from crm_research.causal_check import method_check
-from crm_research.causal_observational import (
+from crm_research.causal import estimators as causal
+from crm_research.causal.method_check import method_check
+from crm_research.causal.observational import (
     TELCO_COVARIATES,
     TELCO_TREATMENTS,
     observational_effects,
 )
-from crm_research.datasets import load
+from crm_research.data.datasets import load
 
 REPEAT = 3
 COVARIATES = ["recency", "history", "mens", "womens", "zip_code", "newbie", "channel"]

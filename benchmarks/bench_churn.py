@@ -9,7 +9,7 @@ from __future__ import annotations
 from _timing import best_time
 
 from crm_research import churn
-from crm_research.datasets import load
+from crm_research.data.datasets import load
 
 REPEAT = 3
 SEGMENTS = ["contract", "internet_service", "payment_method", "paperless_billing",

@@ -10,9 +10,9 @@ from __future__ import annotations
 import numpy as np
 from _timing import best_of
 
-from crm_research.clv import fit_bgnbd
-from crm_research.simulate_clv import simulate_bgnbd, simulate_transaction_log
-from crm_research.transactions import summarize_transactions
+from crm_research.clv.simulate import simulate_bgnbd, simulate_transaction_log
+from crm_research.clv.value import fit_bgnbd
+from crm_research.data.transactions import summarize_transactions
 
 REPEATS = 3
 

@@ -7,9 +7,9 @@ from __future__ import annotations
 
 from _timing import best_time
 
-from crm_research import datasets
-from crm_research import measurement as M
-from crm_research.spec import load_model
+from crm_research.data import datasets
+from crm_research.sem.measurement import reliability as M
+from crm_research.sem.spec import load_model
 
 BLOCKS = load_model("ecsi_satisfaction").blocks  # the built-in ECSI model's blocks
 

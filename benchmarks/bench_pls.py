@@ -8,8 +8,8 @@ from __future__ import annotations
 
 from _timing import best_time
 
-from crm_research import datasets
-from crm_research.pls import bootstrap_pls, estimate_pls
+from crm_research.data import datasets
+from crm_research.sem.pls.algorithm import bootstrap_pls, estimate_pls
 
 
 def main() -> None:

@@ -24,7 +24,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from .errors import ParameterError
+from crm_research.errors import ParameterError
 
 OUT_ENV = "CRM_RESEARCH_OUT"
 DATASETS_USED_FILE = "datasets_used.jsonl"

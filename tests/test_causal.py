@@ -1,4 +1,4 @@
-"""Tests of crm_research.causal (+ causal_balance, causal_check, causal_observational,
+"""Tests of crm_research.causal.estimators (+ causal_balance, causal_check, causal_observational,
 channel_economics, plots_causal).
 
 Three kinds: hand-checkable cases / independent implementations (scipy, statsmodels),
@@ -15,8 +15,14 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from scipy import stats
 
-from crm_research import causal
-from crm_research.causal import (
+from crm_research.causal import estimators as causal
+from crm_research.causal.balance import (
+    ate_weights,
+    overlap_summary,
+    propensity_overlap,
+    standardized_differences,
+)
+from crm_research.causal.estimators import (
     aipw,
     arm_effects,
     arm_subgroup_effects,
@@ -30,20 +36,14 @@ from crm_research.causal import (
     regression_adjustment,
     subgroup_effects,
 )
-from crm_research.causal_balance import (
-    ate_weights,
-    overlap_summary,
-    propensity_overlap,
-    standardized_differences,
-)
-from crm_research.causal_check import confounded_sample, method_check, selection_propensity
-from crm_research.causal_observational import (
+from crm_research.causal.method_check import confounded_sample, method_check, selection_propensity
+from crm_research.causal.observational import (
     TreatmentDefinition,
     observational_effects,
     treatment_frame,
 )
-from crm_research.channel_economics import channel_cost_whatif, channel_shift_curve
 from crm_research.errors import ConvergenceError, DataError, EstimationError, ParameterError
+from crm_research.studies.channel_economics import channel_cost_whatif, channel_shift_curve
 
 # ---------------------------------------------------------------------------------------------
 # helpers
@@ -587,7 +587,7 @@ def test_channel_economics_hand_case():
 def test_plots_return_figures():
     from matplotlib.figure import Figure
 
-    from crm_research import plots_causal as pc
+    from crm_research.causal import plots as pc
 
     d = _confounded(200, 2)
     r = ipw(d, "y", "t", ["x1", "x2"])
@@ -600,9 +600,9 @@ def test_plots_return_figures():
 
 
 def test_study_helpers():
-    from crm_research.causal import heterogeneity_tests, two_arm_frame
-    from crm_research.causal_check import selection_from_lists
-    from crm_research.causal_observational import TELCO_TREATMENTS, select_treatments
+    from crm_research.causal.estimators import heterogeneity_tests, two_arm_frame
+    from crm_research.causal.method_check import selection_from_lists
+    from crm_research.causal.observational import TELCO_TREATMENTS, select_treatments
 
     df = pd.DataFrame({"arm": ["A", "B", "C", "A", "B", "C"] * 2, "y": np.arange(12.0),
                        "g": ["u"] * 6 + ["v"] * 6})
@@ -636,7 +636,7 @@ def test_method_check_parallel_equals_serial():
 def test_grid_plots_return_figures():
     from matplotlib.figure import Figure
 
-    from crm_research import plots_causal as pc
+    from crm_research.causal import plots as pc
 
     rng = np.random.default_rng(1)
     n = 300
@@ -655,7 +655,7 @@ def test_grid_plots_return_figures():
 def test_hillstrom_group_means_match_published_figures():
     """Hillstrom (2008) MineThatData challenge: visit / conversion / spend by segment
     (men's 18.28% / 1.25% / $1.42, women's 15.14% / 0.88% / $1.08, none 10.62% / 0.57% / $0.65)."""
-    from crm_research.datasets import load
+    from crm_research.data.datasets import load
 
     eff = arm_effects(load("hillstrom_email"), "segment", "No E-Mail",
                       ["visit", "conversion", "spend"]).set_index(["treatment", "outcome"])

@@ -1,4 +1,4 @@
-"""Tests of crm_research.churn_models (via the crm_research.churn facade).
+"""Tests of crm_research.churn.models (via the crm_research.churn facade).
 
 Three kinds: hand-checkable cases and published values, recovery of known truth on simulated
 data, and hypothesis property tests.
@@ -431,7 +431,7 @@ def test_plots_return_figures():
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    from crm_research import plots_churn
+    from crm_research.churn import plots as plots_churn
 
     df, _ = _simulated_churn(400, 3)
     rates = churn.churn_rates(df, "churn", by=["plan"])

@@ -12,10 +12,10 @@ from hypothesis import strategies as st
 from lifelines import KaplanMeierFitter
 from sklearn.linear_model import LogisticRegression
 
-from crm_research import claims as C
-from crm_research import datasets
+from crm_research.data import datasets
+from crm_research.data.transactions import clean_online_retail
 from crm_research.errors import DataError, ParameterError, SpecError
-from crm_research.transactions import clean_online_retail
+from crm_research.studies import claims as C
 
 N_BOOT = 40
 

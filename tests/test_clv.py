@@ -1,4 +1,4 @@
-"""Tests of the customer-value models (crm_research.clv and its model modules).
+"""Tests of the customer-value models (crm_research.clv.value and its model modules).
 
 Published references (checked with the project's search tool, 2026-11-23):
 
@@ -29,17 +29,18 @@ from hypothesis import strategies as st
 from scipy import integrate
 from scipy.special import betaln
 
-from crm_research import clv, datasets
-from crm_research.clv_bgnbd import _Data, _loglik_grad
-from crm_research.clv_core import _central_gradient
-from crm_research.errors import ConvergenceError, DataError, ParameterError
-from crm_research.simulate_clv import (
+from crm_research.clv import value as clv
+from crm_research.clv.bgnbd import _Data, _loglik_grad
+from crm_research.clv.core import _central_gradient
+from crm_research.clv.simulate import (
     simulate_bgnbd,
     simulate_gamma_gamma,
     simulate_pareto_nbd,
     simulate_sbg,
 )
-from crm_research.transactions import summarize_transactions
+from crm_research.data import datasets
+from crm_research.data.transactions import summarize_transactions
+from crm_research.errors import ConvergenceError, DataError, ParameterError
 
 BG = {"r": 0.2425945, "alpha": 4.4136019, "a": 0.7929199, "b": 2.4258881}
 PN = {"r": 0.55315, "alpha": 10.57633, "s": 0.60625, "beta": 11.67150}
@@ -435,7 +436,7 @@ def test_clv_not_monotone_in_frequency_at_low_recency():
 
 
 def test_tracking_and_holdout_tables(cdnow):
-    from crm_research.transactions import repeat_transactions_by_day
+    from crm_research.data.transactions import repeat_transactions_by_day
 
     log = datasets.load("cdnow_sample")
     daily = repeat_transactions_by_day(log, customers=cdnow.index)
@@ -474,7 +475,7 @@ def test_zero_age_customer_carries_no_information():
 
 
 def test_collapse_rows_both_paths():
-    from crm_research.clv_core import collapse_rows
+    from crm_research.clv.core import collapse_rows
 
     x = np.array([2, 1, 2, 1, 0])
     t = np.array([1.0, 0.5, 1.0, 0.7, 0.0])

@@ -7,7 +7,7 @@ import shutil
 import pandas as pd
 import pytest
 
-from crm_research import datasets
+from crm_research.data import datasets
 from crm_research.errors import ChecksumError, DataError, SpecError
 
 

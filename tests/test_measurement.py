@@ -1,4 +1,4 @@
-"""Tests of crm_research.measurement and crm_research.measurement_cfa.
+"""Tests of crm_research.sem.measurement.reliability and crm_research.sem.measurement.factor.
 
 Three kinds of checks: hand-computable cases and textbook formulas; recovery of known
 population values on simulated data; invariants with hypothesis. Reference values from
@@ -26,10 +26,10 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from crm_research import datasets
-from crm_research import measurement as M
+from crm_research.data import datasets
 from crm_research.errors import DataError, EstimationError, ParameterError, SpecError
-from crm_research.measurement_cfa import bartlett_from_corr, kmo_from_corr, ml_discrepancy
+from crm_research.sem.measurement import reliability as M
+from crm_research.sem.measurement.factor import bartlett_from_corr, kmo_from_corr, ml_discrepancy
 
 ECSI_BLOCKS = {
     "IMAG": [f"imag{i}" for i in range(1, 6)],
@@ -484,7 +484,7 @@ def test_measurement_indices_from_pls_engine_match_seminr(mobi):
     """End to end: the project's PLS engine + this module reproduce seminr's reliability table
     and inner VIFs for the fixture model (seminr's own convergence tolerance limits the match
     to about 1e-6)."""
-    from crm_research import pls
+    from crm_research.sem.pls import algorithm as pls
 
     spec = {
         "name": "seminr fixture model",

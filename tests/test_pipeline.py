@@ -11,8 +11,8 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from crm_research import pipeline
 from crm_research.errors import ParameterError, StudyRunError
+from crm_research.runner import pipeline
 
 pytestmark = pytest.mark.slow
 
@@ -96,7 +96,7 @@ def test_build_runs_all_and_writes_index(toy_notebooks, tmp_path):
 
 
 def test_variant_values_and_unknown_variant(toy_notebooks, tmp_path):
-    from crm_research.studies import get_study
+    from crm_research.runner.registry import get_study
 
     study = get_study("toy")
     assert study.resolve(variant="big")["n"] == 8
@@ -107,7 +107,7 @@ def test_variant_values_and_unknown_variant(toy_notebooks, tmp_path):
 
 def test_cli_run_data_overview_writes_promised_files(tmp_path):
     out = tmp_path / "rep"
-    cmd = [sys.executable, "-m", "crm_research.cli", "run", "data_overview", "-p", "datasets",
+    cmd = [sys.executable, "-m", "crm_research", "run", "data_overview", "-p", "datasets",
            "ecsi_satisfaction,telco_churn,fader_hardie_retention", "--out", str(out)]
     res = subprocess.run(cmd, capture_output=True, text=True, timeout=600)
     assert res.returncode == 0, res.stderr
@@ -128,7 +128,7 @@ def test_cli_run_data_overview_writes_promised_files(tmp_path):
 
 
 def test_cli_reports_errors_without_traceback(tmp_path):
-    cmd = [sys.executable, "-m", "crm_research.cli", "run", "data_overview", "-p", "bogus", "1",
+    cmd = [sys.executable, "-m", "crm_research", "run", "data_overview", "-p", "bogus", "1",
            "--out", str(tmp_path)]
     res = subprocess.run(cmd, capture_output=True, text=True, timeout=120)
     assert res.returncode == 2
@@ -160,7 +160,7 @@ def test_build_reports_a_failing_variant_and_goes_on(toy_notebooks, tmp_path):
     assert "asked to fail" in results["toy--broken"].error
     index = (tmp_path / "out" / "index.html").read_text()
     assert index.count("class='status-failed'") == 1 and index.count("class='status-ok'") == 2
-    cmd = [sys.executable, "-m", "crm_research.cli", "build", "--quick", "--out",
+    cmd = [sys.executable, "-m", "crm_research", "build", "--quick", "--out",
            str(tmp_path / "cli"), "--jobs", "1"]
     res = subprocess.run(cmd, capture_output=True, text=True, timeout=600)
     assert res.returncode == 1 and "toy--broken: FAILED" in res.stderr

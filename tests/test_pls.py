@@ -1,4 +1,4 @@
-"""Tests of the PLS path-modelling engine (crm_research.pls).
+"""Tests of the PLS path-modelling engine (crm_research.sem.pls.algorithm).
 
 Reference values
 ----------------
@@ -19,9 +19,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from crm_research import datasets
+from crm_research.data import datasets
 from crm_research.errors import ConvergenceError, DataError, ParameterError, SpecError
-from crm_research.pls import (
+from crm_research.sem.pls.algorithm import (
     _design,
     _fit_cov,
     _weighted_moments,
@@ -31,7 +31,7 @@ from crm_research.pls import (
     mga_permutation,
     pls_predict,
 )
-from crm_research.spec import load_model, parse_spec
+from crm_research.sem.spec import load_model, parse_spec
 
 SAT = datasets.load("ecsi_satisfaction")
 
@@ -449,7 +449,7 @@ def test_bootstrap_sign_change_options() -> None:
 
 
 def test_bca_reduces_to_percentile_without_bias_and_skew() -> None:
-    from crm_research.pls import _bca_ci, _percentile_ci
+    from crm_research.sem.pls.algorithm import _bca_ci, _percentile_ci
 
     draws = np.linspace(-1, 1, 2001)[:, None]      # symmetric, median = estimate
     lo, hi = _percentile_ci(draws, 0.9)
@@ -599,7 +599,7 @@ def test_batched_fit_equals_single_fit_for_weighted_moments() -> None:
 
 
 def test_mediation_slopes_priorities_and_labels() -> None:
-    from crm_research.pls import ipma_priorities, mediation_table, simple_slopes
+    from crm_research.sem.pls.algorithm import ipma_priorities, mediation_table, simple_slopes
 
     boot = bootstrap_pls(SAT, "ecsi_satisfaction", n_boot=80, seed=2, jackknife=False)
     med = mediation_table(boot).set_index(["source", "target"])

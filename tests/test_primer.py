@@ -1,4 +1,4 @@
-"""Tests of the primer's teaching formulas (crm_research.primer)."""
+"""Tests of the primer's teaching formulas (crm_research.studies.primer)."""
 
 from __future__ import annotations
 
@@ -11,8 +11,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from statsmodels.stats.proportion import samplesize_proportions_2indep_onetail
 
-from crm_research import primer as P
 from crm_research.errors import DataError, ParameterError
+from crm_research.studies import primer as P
 
 # --------------------------------------------------------------------------- funnel
 
@@ -332,7 +332,7 @@ def test_glossary_complete_and_persian():
 
 
 def test_clv_formula_vs_model_fader_hardie_published():
-    from crm_research.datasets import load
+    from crm_research.data.datasets import load
     fh = load("fader_hardie_retention")
     tab = P.clv_formula_vs_model(fh["regular"], 1.0, 0.1, fit_periods=7)
     # Fader & Hardie (2007) report alpha = 0.704, beta = 1.182 for the regular segment
@@ -359,7 +359,7 @@ def test_rate_by_group_and_headlines():
     assert tab["group"].tolist() == ["20", "30"]  # sorted
     assert tab["rate"].tolist() == pytest.approx([1 / 3, 1.0])
     assert P.rate_by_group(df, "y").loc[0, "n"] == 5
-    from crm_research.datasets import load
+    from crm_research.data.datasets import load
     head = P.crm_type_headlines(load("smcrm_win_back"), load("smcrm_acquisition_retention"),
                                 load("smcrm_b2b_churn")).set_index("crm_type")
     assert head.loc["win-back", "value"] == pytest.approx(295 / 500)

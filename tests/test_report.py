@@ -12,7 +12,8 @@ import matplotlib.pyplot as plt  # noqa: E402
 import pandas as pd  # noqa: E402
 import pytest  # noqa: E402
 
-from crm_research import render, report  # noqa: E402
+from crm_research import report  # noqa: E402
+from crm_research.runner import render  # noqa: E402
 from crm_research.errors import ParameterError  # noqa: E402
 
 
@@ -73,10 +74,10 @@ def test_render_escapes_outputs_and_builds_toc():
 
 
 def test_cli_list_and_datasets():
-    res = subprocess.run([sys.executable, "-m", "crm_research.cli", "list"], capture_output=True,
+    res = subprocess.run([sys.executable, "-m", "crm_research", "list"], capture_output=True,
                          text=True, timeout=120)
     assert res.returncode == 0 and "data_overview" in res.stdout and "-p datasets" in res.stdout
-    res = subprocess.run([sys.executable, "-m", "crm_research.cli", "datasets"],
+    res = subprocess.run([sys.executable, "-m", "crm_research", "datasets"],
                          capture_output=True, text=True, timeout=120)
     assert res.returncode == 0
     assert "online_retail" in res.stdout and "sha256" in res.stdout

@@ -1,4 +1,4 @@
-"""Tests of crm_research.rfm (RFM scores/segments, concentration, cohort retention)."""
+"""Tests of crm_research.clv.rfm (RFM scores/segments, concentration, cohort retention)."""
 
 from __future__ import annotations
 
@@ -8,9 +8,10 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from crm_research import datasets, rfm
+from crm_research.clv import rfm
+from crm_research.data import datasets
+from crm_research.data.transactions import summarize_transactions
 from crm_research.errors import DataError, ParameterError
-from crm_research.transactions import summarize_transactions
 
 
 def test_quintile_score_hand_case():

@@ -1,4 +1,4 @@
-"""Tests of the simulators (crm_research.simulate, simulate_survey, simulate_projects)."""
+"""Tests of the simulators (crm_research.sem.simulate, simulate_survey, simulate_projects)."""
 
 from __future__ import annotations
 
@@ -9,8 +9,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from crm_research.errors import ParameterError, SpecError
-from crm_research.pls import bootstrap_pls
-from crm_research.simulate import (
+from crm_research.sem.pls.algorithm import bootstrap_pls
+from crm_research.sem.simulate import (
     data_with_covariance,
     latent_moments,
     population_pls,
@@ -18,15 +18,15 @@ from crm_research.simulate import (
     to_likert,
     true_model,
 )
-from crm_research.simulate_projects import PRACTICES, simulate_crm_projects
-from crm_research.simulate_survey import (
+from crm_research.sem.spec import parse_spec
+from crm_research.studies.simulate_projects import PRACTICES, simulate_crm_projects
+from crm_research.studies.simulate_survey import (
     DEFAULT_PATHS,
     simulate_crm_survey,
     simulate_firm_survey,
     survey_truth,
 )
-from crm_research.spec import parse_spec
-from crm_research.success_factors import fit_implementation_model
+from crm_research.studies.success_factors import fit_implementation_model
 
 THREE = {"name": "three", "constructs": {"A": ["a1", "a2", "a3"], "B": ["b1", "b2", "b3"],
                                          "C": ["c1", "c2", "c3"]},

@@ -1,4 +1,4 @@
-"""Tests of the PLS model specification (crm_research.spec)."""
+"""Tests of the PLS model specification (crm_research.sem.spec)."""
 
 from __future__ import annotations
 
@@ -6,9 +6,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from crm_research import datasets
+from crm_research.data import datasets
 from crm_research.errors import SpecError
-from crm_research.spec import (
+from crm_research.sem.spec import (
     ModelSpec,
     builtin_models,
     load_model,
@@ -177,7 +177,7 @@ def test_group_and_item_scales() -> None:
 
 
 def test_model_data_and_mode_helpers() -> None:
-    from crm_research.spec import model_data
+    from crm_research.sem.spec import model_data
 
     spec = load_model("corp_rep_extended")
     assert len(model_data(spec)) == 344
@@ -190,7 +190,7 @@ def test_model_data_and_mode_helpers() -> None:
 
 
 def test_model_data_validates_the_spec_against_its_data(tmp_path):
-    from crm_research.spec import model_data, parse_spec
+    from crm_research.sem.spec import model_data, parse_spec
 
     spec = parse_spec({"name": "x", "data": "ecsi_satisfaction",
                        "constructs": {"A": {"items": ["imag1", "nope"], "mode": "A"},

@@ -7,7 +7,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from crm_research.errors import ParameterError, SpecError
-from crm_research.studies import Parameter, all_studies, get_study, load_study
+from crm_research.runner.registry import Parameter, all_studies, get_study, load_study
 
 
 def test_cli_strings_are_coerced_by_declared_type(toy_notebooks):

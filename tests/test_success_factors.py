@@ -1,4 +1,5 @@
-"""Tests of the CRM success-factors analyses (crm_research.success_factors, plots_success)."""
+"""Tests of the CRM success-factors analyses (crm_research.studies.success_factors and
+plots_success)."""
 
 from __future__ import annotations
 
@@ -11,18 +12,18 @@ from hypothesis import strategies as st
 
 matplotlib.use("Agg")
 
-from crm_research import plots_success  # noqa: E402
-from crm_research.datasets import load_codebook  # noqa: E402
+from crm_research.studies import plots_success  # noqa: E402
+from crm_research.data.datasets import load_codebook  # noqa: E402
 from crm_research.errors import DataError, ParameterError  # noqa: E402
-from crm_research.pls import estimate_pls  # noqa: E402
-from crm_research.simulate_projects import PRACTICES, simulate_crm_projects  # noqa: E402
-from crm_research.simulate_survey import (  # noqa: E402
+from crm_research.sem.pls.algorithm import estimate_pls  # noqa: E402
+from crm_research.sem.spec import parse_spec  # noqa: E402
+from crm_research.studies.simulate_projects import PRACTICES, simulate_crm_projects  # noqa: E402
+from crm_research.studies.simulate_survey import (  # noqa: E402
     simulate_crm_survey,
     survey_model,
     survey_truth,
 )
-from crm_research.spec import parse_spec  # noqa: E402
-from crm_research.success_factors import (  # noqa: E402
+from crm_research.studies.success_factors import (  # noqa: E402
     firm_answers,
     fit_implementation_model,
     implementation_grid,
@@ -135,7 +136,7 @@ def test_sample_size_for_power() -> None:
 def test_monte_carlo_is_reproducible_and_independent_of_jobs() -> None:
     spec = parse_spec({"name": "t", "constructs": {"A": ["a1", "a2"], "B": ["b1", "b2"]},
                        "paths": {"B": ["A"]}})
-    from crm_research.simulate import simulate_from_spec
+    from crm_research.sem.simulate import simulate_from_spec
 
     def sim(n, seed):
         return simulate_from_spec(spec, n, 0.4, 0.8, seed=seed).data
@@ -271,7 +272,7 @@ def test_survey_estimand_matches_the_exact_population_value() -> None:
     """Continuous responses, no group difference: the large-sample estimand equals PLS on the
     exact implied covariance, including an acquiescent style (covariance + sd^2 on every
     pair of items, Baumgartner & Steenkamp 2001)."""
-    from crm_research.simulate import pls_on_covariance
+    from crm_research.sem.simulate import pls_on_covariance
 
     tr = survey_truth(b2b_shift={}, acquiescence_sd=0.5)
     big = survey_estimand(tr, n=200_000, seed=1, likert=False)["estimand"].to_numpy()

@@ -1,4 +1,4 @@
-"""Tests of crm_research.survival (Kaplan-Meier, log-rank, Cox) via crm_research.churn."""
+"""Tests of crm_research.churn.survival (Kaplan-Meier, log-rank, Cox) via crm_research.churn."""
 
 from __future__ import annotations
 
@@ -342,7 +342,7 @@ def test_plot_km_returns_figure():
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    from crm_research.plots_churn import plot_km
+    from crm_research.churn.plots import plot_km
 
     df = _tiny().assign(g=list("aabbab"))
     fig = plot_km(churn.kaplan_meier(df, "t", event="churned", group="g"), "KM", "months")

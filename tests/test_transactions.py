@@ -1,4 +1,4 @@
-"""Tests of crm_research.transactions (transaction log -> RFM summary)."""
+"""Tests of crm_research.data.transactions (transaction log -> RFM summary)."""
 
 from __future__ import annotations
 
@@ -8,16 +8,16 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from crm_research import datasets
-from crm_research.errors import DataError, ParameterError
-from crm_research.simulate_clv import simulate_transaction_log
-from crm_research.transactions import (
+from crm_research.clv.simulate import simulate_transaction_log
+from crm_research.data import datasets
+from crm_research.data.transactions import (
     clean_online_retail,
     repeat_transactions_by_day,
     standardize_log,
     summarize_transactions,
     unit_days,
 )
+from crm_research.errors import DataError, ParameterError
 
 
 def _log(rows):
@@ -193,7 +193,7 @@ def test_summary_matches_pandas_groupby_reference():
 
 
 def test_prepare_log_and_overview():
-    from crm_research.transactions import prepare_log, summary_overview
+    from crm_research.data.transactions import prepare_log, summary_overview
 
     log, cleaning, dates = prepare_log("cdnow_sample", datasets.load("cdnow_sample"))
     assert dates["calibration_end"] == "1997-09-30"

@@ -1,0 +1,3 @@
+"""Customer-based causal inference: experiments, observational estimators, balance, method
+checks, plots.
+"""

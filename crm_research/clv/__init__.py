@@ -1,0 +1,3 @@
+"""Customer value: transaction summaries to BG/NBD, Pareto/NBD, Gamma-Gamma, sBG, CLV, RFM,
+their simulators and plots.
+"""

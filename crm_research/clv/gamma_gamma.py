@@ -1,0 +1,120 @@
+"""Gamma-Gamma model of monetary value.
+
+Source: Fader, Hardie & Lee (2005), "RFM and CLV: using iso-value curves for customer base
+analysis", Journal of Marketing Research 42(4):415-430, and Fader & Hardie (2013), "The
+Gamma-Gamma model of monetary value" (brucehardie.com/notes/025).
+
+Story: a customer's transaction values are i.i.d. Gamma(p, nu) (shape p, rate nu), and
+nu ~ Gamma(q, gamma) across customers; the spend process is independent of the transaction
+process (check with :func:`spend_frequency_correlation`). For a customer with x > 0 repeat
+transactions of mean value m_x the density of m_x is (note)::
+
+    f(m_x | p, q, gamma, x) = G(px+q) / (G(px) G(q)) * gamma^q m_x^(px-1) x^(px)
+                              / (gamma + m_x x)^(px+q)
+
+and the conditional expectation of her mean spend (note) is::
+
+    E[M | p, q, gamma, m_x, x] = (p (gamma + m_x x)) / (p x + q - 1)
+        = (q-1)/(px+q-1) * p gamma/(q-1) + px/(px+q-1) * m_x      (needs q > 1)
+
+Only customers with x > 0 and m_x > 0 enter the fit (as in the note).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+from scipy.special import gammaln
+
+from crm_research.clv.core import FitResult, check_params, collapse_rows, fit_mle
+from crm_research.errors import DataError, ParameterError
+
+NAMES = ["p", "q", "gamma"]
+MODEL = "Gamma-Gamma"
+
+
+def _check(frequency, monetary, drop: bool) -> tuple[np.ndarray, np.ndarray]:
+    x = np.asarray(frequency, dtype=float)
+    m = np.asarray(monetary, dtype=float)
+    if x.shape != m.shape:
+        raise DataError(f"{MODEL}: frequency and monetary differ in length")
+    ok = (x > 0) & np.isfinite(m) & (m > 0)
+    if drop:
+        x, m = x[ok], m[ok]
+    elif not ok.all():
+        i = int(np.argmax(~ok))
+        raise DataError(
+            f"{MODEL}: row {i} has frequency {x[i]} / monetary {m[i]}; expected frequency > 0 "
+            "and a positive mean spend"
+        )
+    if len(x) == 0:
+        raise DataError(f"{MODEL}: no customer with frequency > 0 and positive monetary value")
+    return x, m
+
+
+def _loglik(theta, x, m) -> np.ndarray:
+    p, q, g = theta
+    px = p * x
+    return (gammaln(px + q) - gammaln(px) - gammaln(q) + q * np.log(g)
+            + (px - 1) * np.log(m) + px * np.log(x) - (px + q) * np.log(g + m * x))
+
+
+def gamma_gamma_loglik(params, frequency, monetary) -> np.ndarray:
+    """Per-customer log density of m_x (Fader & Hardie 2013 note)."""
+    theta = check_params(params, NAMES, MODEL)
+    x, m = _check(frequency, monetary, drop=False)
+    return _loglik(theta, x, m)
+
+
+def fit_gamma_gamma(frequency, monetary, collapse: bool = True, l2: float = 0.0,
+                    start=(1.0, 1.0, 1.0), raise_on_failure: bool = True) -> FitResult:
+    """Maximum-likelihood Gamma-Gamma fit on the customers with x > 0 and m_x > 0.
+
+    Customers with x = 0 (no repeat purchase) or a zero mean are skipped, as in the note.
+    """
+    x, m = _check(frequency, monetary, drop=True)
+    w = np.ones(len(x))
+    if collapse:
+        (x, m), counts = collapse_rows(x, m)
+        w = counts.astype(float)
+    return fit_mle(MODEL, NAMES, lambda th: _loglik(th, x, m), np.asarray(start, float), w,
+                   l2=l2, raise_on_failure=raise_on_failure)
+
+
+def gamma_gamma_conditional_spend(params, frequency, monetary) -> np.ndarray:
+    """E[M | m_x, x] (the note's conditional expectation); for x = 0 (or a missing m_x) the
+    population mean p gamma/(q-1)."""
+    p, q, g = check_params(params, NAMES, MODEL)
+    if q <= 1:
+        raise ParameterError(f"{MODEL}: expected spend needs q > 1, got q = {q}")
+    x = np.asarray(frequency, dtype=float)
+    m = np.asarray(monetary, dtype=float)
+    known = (x > 0) & np.isfinite(m)
+    m0 = np.where(known, m, 0.0)
+    x0 = np.where(known, x, 0.0)
+    return p * (g + m0 * x0) / (p * x0 + q - 1)
+
+
+def gamma_gamma_population_mean(params) -> float:
+    """E[Z] = p gamma / (q - 1): mean transaction value of a randomly chosen customer."""
+    p, q, g = check_params(params, NAMES, MODEL)
+    if q <= 1:
+        raise ParameterError(f"{MODEL}: the mean needs q > 1, got q = {q}")
+    return p * g / (q - 1)
+
+
+def spend_frequency_correlation(frequency, monetary) -> pd.DataFrame:
+    """Independence check of the Gamma-Gamma model: correlation of x and m_x (x > 0).
+
+    Fader & Hardie (2013) report r = 0.11 on CDNOW and treat such a small value as consistent
+    with independence. Returns Pearson and Spearman correlations with p-values.
+    """
+    x, m = _check(frequency, monetary, drop=True)
+    pr = stats.pearsonr(x, m)
+    sr = stats.spearmanr(x, m)
+    return pd.DataFrame(
+        {"statistic": ["pearson", "spearman"],
+         "correlation": [float(pr.statistic), float(sr.statistic)],
+         "p_value": [float(pr.pvalue), float(sr.pvalue)], "n": [len(x), len(x)]}
+    )

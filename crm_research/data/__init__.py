@@ -1,0 +1,3 @@
+"""Data layer: bundled data sets (checksums, typed loaders), codebooks, transaction logs,
+profiling.
+"""

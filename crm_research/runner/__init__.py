@@ -1,0 +1,1 @@
+"""Runner: the study registry, the papermill pipeline, the HTML renderer and the command line."""

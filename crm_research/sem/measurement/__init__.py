@@ -1,0 +1,1 @@
+"""Measurement quality: reliability, validity, EFA and CFA."""

@@ -1,0 +1,1 @@
+"""PLS path modelling: algorithm, bootstrap, IPMA, MGA, PLSpredict."""

@@ -1,0 +1,1 @@
+"""Studies: primer, claims audit, success factors, channel economics and their simulators."""
