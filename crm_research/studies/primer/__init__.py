@@ -1,0 +1,76 @@
+"""The CRM primer's teaching computations: one textbook formula per function (each module's
+docstring gives its source), callable with plain numbers.
+
+Modules: :mod:`.campaign` (funnel, test-cell size, response lift), :mod:`.clv_formula` (CLV by
+the retention formula), :mod:`.rates` (churn and other rates with exact intervals),
+:mod:`.concentration` (Pareto shares), :mod:`.loyalty` (attitudinal vs behavioural loyalty),
+:mod:`.customer_base` (marketing funnel of a purchase log, share of wallet and cross-buy,
+profit-maximising spend, profit deciles, win-back targeting), :mod:`.frameworks` (the texts'
+definitions and frameworks as data) and :mod:`.data` (transaction logs, glossary).
+The names below are the primer's public API.
+"""
+
+from crm_research.studies.primer.campaign import (
+    SampleSize,
+    campaign_cell_vs_rollout,
+    campaign_test_cell,
+    funnel_from_flags,
+    funnel_rates,
+    minimum_detectable_rate,
+    power_two_proportions,
+    response_lift,
+    sample_size_two_proportions,
+)
+from crm_research.studies.primer.clv_formula import (
+    TIMINGS,
+    clv_formula_table,
+    clv_formula_vs_model,
+    margin_multiple,
+    retention_clv,
+    retention_clv_grid,
+    retention_uplift,
+)
+from crm_research.studies.primer.concentration import (
+    customer_share_for_value_share,
+    customer_totals,
+    pareto_curve,
+    pareto_share,
+    pareto_share_ci,
+    pareto_table,
+)
+from crm_research.studies.primer.data import (
+    GLOSSARY_COLUMNS,
+    TRANSACTION_DATASETS,
+    load_glossary,
+    transaction_log,
+)
+from crm_research.studies.primer.loyalty import (
+    attitudinal_loyalty,
+    dick_basu_segments,
+    repeat_buyer_share,
+    repeat_buyer_table,
+)
+from crm_research.studies.primer.rates import (
+    annualise_churn,
+    churn_rate,
+    crm_type_headlines,
+    exact_proportion_ci,
+    lapse_share,
+    rate_by_group,
+    score_summary,
+    snapshot_churn_rate,
+)
+
+__all__ = [
+    "SampleSize", "campaign_cell_vs_rollout", "campaign_test_cell", "funnel_from_flags",
+    "funnel_rates", "minimum_detectable_rate", "power_two_proportions", "response_lift",
+    "sample_size_two_proportions",
+    "TIMINGS", "clv_formula_table", "clv_formula_vs_model", "margin_multiple", "retention_clv",
+    "retention_clv_grid", "retention_uplift",
+    "customer_share_for_value_share", "customer_totals", "pareto_curve", "pareto_share",
+    "pareto_share_ci", "pareto_table",
+    "GLOSSARY_COLUMNS", "TRANSACTION_DATASETS", "load_glossary", "transaction_log",
+    "attitudinal_loyalty", "dick_basu_segments", "repeat_buyer_share", "repeat_buyer_table",
+    "annualise_churn", "churn_rate", "crm_type_headlines", "exact_proportion_ci", "lapse_share",
+    "rate_by_group", "score_summary", "snapshot_churn_rate",
+]

@@ -1,0 +1,63 @@
+"""Data the primer reads: bundled transaction logs and the package's glossary."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from importlib import resources
+
+import pandas as pd
+import yaml
+
+from crm_research.errors import ParameterError, SpecError
+
+# --------------------------------------------------------------------------- data access
+
+#: Bundled transaction logs the primer can use for Pareto and repeat-buying sections.
+TRANSACTION_DATASETS: tuple[str, ...] = ("cdnow_master", "cdnow_sample", "online_retail")
+
+
+def transaction_log(name: str, loader: Callable[[str], pd.DataFrame] | None = None
+                    ) -> pd.DataFrame:
+    """Transaction log (customer_id, date, value) of a bundled data set, prepared by
+    :func:`crm_research.data.transactions.prepare_log` (the CDNOW logs as loaded; Online Retail
+    cleaned by :func:`crm_research.data.transactions.clean_online_retail`).
+    ``loader`` defaults to :func:`crm_research.data.datasets.load`."""
+    if name not in TRANSACTION_DATASETS:
+        raise ParameterError(f"transaction data set {name!r} unknown; expected one of "
+                             f"{list(TRANSACTION_DATASETS)}")
+    if loader is None:
+        from crm_research.data.datasets import load as loader
+    from crm_research.data.transactions import prepare_log
+
+    return prepare_log(name, loader(name))[0]
+
+
+# --------------------------------------------------------------------------- glossary
+
+GLOSSARY_COLUMNS = ["term", "persian", "section", "definition"]
+
+
+def load_glossary(section: str | None = None) -> pd.DataFrame:
+    """The CRM glossary (package file ``glossary.yaml``): term, persian, section, definition;
+    optionally only the terms of one primer ``section``."""
+    res = resources.files("crm_research.studies").joinpath("glossary.yaml")
+    text = res.read_text(encoding="utf-8")
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        raise SpecError(f"crm_research/glossary.yaml is not valid YAML: {exc}") from exc
+    terms = data.get("terms") if isinstance(data, dict) else None
+    if not terms:
+        raise SpecError("crm_research/glossary.yaml must hold a non-empty 'terms' list")
+    for i, t in enumerate(terms):
+        miss = [k for k in GLOSSARY_COLUMNS if not str(t.get(k, "")).strip()]
+        if miss:
+            raise SpecError(f"glossary.yaml: term #{i + 1} ({t.get('term')!r}) lacks {miss}")
+    df = pd.DataFrame([{k: " ".join(str(t[k]).split()) for k in GLOSSARY_COLUMNS}
+                       for t in terms])
+    if section is not None:
+        if section not in set(df["section"]):
+            raise ParameterError(f"glossary section {section!r} unknown; known: "
+                                 f"{sorted(set(df['section']))}")
+        df = df[df["section"] == section].reset_index(drop=True)
+    return df
