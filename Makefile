@@ -8,12 +8,13 @@ STAMP  := $(VENV)/.installed
 OUT    ?= reports
 JOBS   ?= 2
 
-.PHONY: venv reports reports-quick test test-fast lint bench clean
+.PHONY: venv reports reports-quick test test-fast lint bench lab clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	-git config diff.jupyternotebook.command >/dev/null 2>&1 || $(BIN)/nbdime config-git --enable >/dev/null 2>&1
 	touch $(STAMP)
 
 venv: $(STAMP)
@@ -37,6 +38,10 @@ lint: $(STAMP)
 
 bench: $(STAMP)
 	for f in benchmarks/bench_*.py; do $(BIN)/python $$f || exit 1; done
+
+# JupyterLab on notebooks/ with the project's kernel, loopback only, token printed with the URL.
+lab: $(STAMP)
+	$(BIN)/python -m crm_research.runner.lab
 
 clean:
 	rm -rf $(VENV) $(OUT) .pytest_cache .ruff_cache .hypothesis
