@@ -1,11 +1,43 @@
-"""Shared fixtures: a throw-away notebooks folder with tiny studies for pipeline tests."""
+"""Shared test set-up: one hypothesis profile, session-scoped data fixtures, and a throw-away
+notebooks folder with tiny studies for pipeline tests."""
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import nbformat
+import pandas as pd
 import pytest
+from hypothesis import HealthCheck, settings
+
+# One hypothesis profile for the whole suite: derandomised (CI runs are reproducible: the same
+# examples every run), no per-example deadline (a 2-core CI machine shared with notebook kernels
+# has noisy timings), and no "too slow" health check. HYPOTHESIS_PROFILE=explore draws new
+# random examples (and more of them) when hunting for counter-examples locally.
+settings.register_profile("ci", derandomize=True, deadline=None,
+                          suppress_health_check=[HealthCheck.too_slow])
+settings.register_profile("explore", parent=settings.get_profile("ci"), derandomize=False,
+                          max_examples=500)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
+
+
+@pytest.fixture(scope="session")
+def load_dataset():
+    """Load a bundled data set once per test session: ``load_dataset("telco_churn")``.
+
+    Returns a copy each time, so a test that modifies its frame cannot affect another test.
+    """
+    from crm_research.data import datasets
+
+    cache: dict[str, pd.DataFrame] = {}
+
+    def load(name: str) -> pd.DataFrame:
+        if name not in cache:
+            cache[name] = datasets.load(name)
+        return cache[name].copy()
+
+    return load
 
 TOY_STUDY_YAML = """
 title: Toy <study> & co
