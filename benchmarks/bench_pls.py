@@ -9,7 +9,7 @@ from __future__ import annotations
 from _timing import best_time
 
 from crm_research.data import datasets
-from crm_research.sem.pls.algorithm import bootstrap_pls, estimate_pls
+from crm_research.sem.pls import bootstrap_pls, estimate_pls
 
 
 def main() -> None:

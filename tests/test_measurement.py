@@ -28,7 +28,9 @@ from hypothesis import strategies as st
 
 from crm_research.data import datasets
 from crm_research.errors import DataError, EstimationError, ParameterError, SpecError
+from crm_research.sem.measurement import factor as F
 from crm_research.sem.measurement import reliability as M
+from crm_research.sem.measurement import validity as V
 from crm_research.sem.measurement.factor import bartlett_from_corr, kmo_from_corr, ml_discrepancy
 
 ECSI_BLOCKS = {
@@ -169,7 +171,7 @@ def test_raw_alpha_on_small_matrix_by_hand():
 
 def test_feldt_interval_formula():
     df = pd.DataFrame({"a": [1, 2, 3, 4, 5, 3], "b": [2, 2, 4, 4, 5, 3], "c": [1, 3, 3, 5, 4, 2]})
-    out = M.cronbach_alpha(df, {"X": ["a", "b", "c"]}, ci=0.90).iloc[0]
+    out = M.cronbach_alpha(df, {"X": ["a", "b", "c"]}, level=0.90).iloc[0]
     from scipy import stats
 
     n, k, a = 6, 3, out["alpha_raw"]
@@ -213,9 +215,9 @@ def test_htmt_and_htmt2_on_hand_built_correlation_matrix():
     )
     df = pd.DataFrame(_data_with_corr(r), columns=["a1", "a2", "b1", "b2"])
     blocks = {"A": ["a1", "a2"], "B": ["b1", "b2"]}
-    h = M.htmt(df, blocks)
+    h = V.htmt(df, blocks)
     assert h.loc["A", "B"] == pytest.approx(0.25 / np.sqrt(0.6 * 0.5), abs=1e-12)
-    h2 = M.htmt(df, blocks, kind="htmt2")
+    h2 = V.htmt(df, blocks, kind="htmt2")
     geo = (0.3 * 0.2 * 0.4 * 0.1) ** 0.25
     assert h2.loc["A", "B"] == pytest.approx(geo / np.sqrt(0.6 * 0.5), abs=1e-12)
     assert np.isnan(h.loc["A", "A"])
@@ -232,12 +234,12 @@ def test_htmt_uses_absolute_correlations_like_seminr():
     )
     df = pd.DataFrame(_data_with_corr(r), columns=["a1", "a2", "b1", "b2"])
     blocks = {"A": ["a1", "a2"], "B": ["b1", "b2"]}
-    assert M.htmt(df, blocks).loc["A", "B"] == pytest.approx(0.2 / np.sqrt(0.3), abs=1e-12)
-    signed = M.htmt(df, blocks, absolute=False).loc["A", "B"]
+    assert V.htmt(df, blocks).loc["A", "B"] == pytest.approx(0.2 / np.sqrt(0.3), abs=1e-12)
+    signed = V.htmt(df, blocks, absolute=False).loc["A", "B"]
     assert signed == pytest.approx(0.15 / np.sqrt(0.3), abs=1e-12)
     # a reverse-coded item does not change the (absolute) HTMT
     flipped = df.assign(b2=-df["b2"])
-    assert M.htmt(flipped, blocks).loc["A", "B"] == pytest.approx(0.2 / np.sqrt(0.3), abs=1e-12)
+    assert V.htmt(flipped, blocks).loc["A", "B"] == pytest.approx(0.2 / np.sqrt(0.3), abs=1e-12)
 
 
 def test_htmt_matches_direct_definition_with_single_item_block():
@@ -257,7 +259,7 @@ def test_htmt_matches_direct_definition_with_single_item_block():
         return float(np.exp(np.mean(np.log(v)))) if geo else float(np.mean(v))
 
     for kind, geo in (("htmt", False), ("htmt2", True)):
-        h = M.htmt(data, blocks, kind=kind)
+        h = V.htmt(data, blocks, kind=kind)
         for x, y in (("A", "B"), ("A", "C"), ("B", "C")):
             het = r.loc[blocks[x], blocks[y]].to_numpy()
             num = np.exp(np.mean(np.log(het))) if geo else het.mean()
@@ -292,7 +294,7 @@ def test_kmo_three_variables_with_textbook_partial_correlations():
 
 
 def test_rmsea_cfi_tli_match_published_lavaan_output():
-    fi = M.fit_indices(747.225, 14, 4811.691, 21, 1511, level=0.90)
+    fi = F.fit_indices(747.225, 14, 4811.691, 21, 1511, level=0.90)
     assert fi["cfi"] == pytest.approx(0.847, abs=5e-4)
     assert fi["tli"] == pytest.approx(0.770, abs=5e-4)
     assert fi["rmsea"] == pytest.approx(0.186, abs=5e-4)
@@ -304,26 +306,26 @@ def test_rmsea_ci_inverts_noncentral_chi2():
     from scipy import stats
 
     chi2, df, n = 85.0, 40, 300
-    lo, hi = M.rmsea_ci(chi2, df, n, 0.90)
-    assert lo < M.rmsea(chi2, df, n) < hi
+    lo, hi = F.rmsea_ci(chi2, df, n, 0.90)
+    assert lo < F.rmsea(chi2, df, n) < hi
     assert stats.ncx2.cdf(chi2, df, lo**2 * n * df) == pytest.approx(0.95, abs=1e-8)
     assert stats.ncx2.cdf(chi2, df, hi**2 * n * df) == pytest.approx(0.05, abs=1e-8)
     # chi2 below df: point estimate and lower bound are 0
-    assert M.rmsea(30.0, 40, n) == 0.0
-    assert M.rmsea_ci(30.0, 40, n)[0] == 0.0
+    assert F.rmsea(30.0, 40, n) == 0.0
+    assert F.rmsea_ci(30.0, 40, n)[0] == 0.0
 
 
 def test_srmr_by_hand():
     s = np.array([[4.0, 2.0], [2.0, 9.0]])
     sig = np.array([[4.0, 1.0], [1.0, 9.0]])
-    assert M.srmr_bentler(s, sig) == pytest.approx(1 / (6 * np.sqrt(3)), abs=1e-12)
+    assert F.srmr_bentler(s, sig) == pytest.approx(1 / (6 * np.sqrt(3)), abs=1e-12)
     assert ml_discrepancy(s, s) == pytest.approx(0.0, abs=1e-12)
 
 
 def test_vif_outer_equals_regression_r2(ecsi):
     import statsmodels.api as sm
 
-    out = M.vif_outer(ecsi, {"IMAG": ECSI_BLOCKS["IMAG"]})
+    out = V.vif_outer(ecsi, {"IMAG": ECSI_BLOCKS["IMAG"]})
     y = ecsi["imag2"]
     x = sm.add_constant(ecsi[["imag1", "imag3", "imag4", "imag5"]])
     r2 = sm.OLS(y, x).fit().rsquared
@@ -351,7 +353,7 @@ def test_alpha_matches_seminr_fixture(mobi):
 
 
 def test_htmt_matches_seminr_fixture(mobi):
-    h = M.htmt(mobi, MOBI_BLOCKS)
+    h = V.htmt(mobi, MOBI_BLOCKS)
     expected = {
         ("Image", "Expectation"): 0.88803042750925,
         ("Image", "Value"): 0.651659392487802,
@@ -367,10 +369,10 @@ def test_htmt_matches_seminr_fixture(mobi):
 
 def test_cross_loadings_and_inner_vif_match_seminr_fixture(mobi):
     _, scores = _seminr_weights_and_scores(mobi)
-    cl = M.cross_loadings(mobi, scores, MOBI_BLOCKS)
+    cl = V.cross_loadings(mobi, scores, MOBI_BLOCKS)
     np.testing.assert_allclose(cl[list(MOBI_BLOCKS)].to_numpy(), SEMINR_CROSS, atol=1e-9)
     assert cl["own_highest"].all()
-    vif = M.vif_inner(scores, {"Satisfaction": ["Image", "Expectation", "Value"]})
+    vif = V.vif_inner(scores, {"Satisfaction": ["Image", "Expectation", "Value"]})
     np.testing.assert_allclose(
         vif["vif"], [1.6139498810707, 1.36849662441311, 1.37801850355244], atol=1e-6
     )
@@ -421,10 +423,10 @@ def test_item_statistics_match_seminr_fixture(mobi):
 def test_fornell_larcker(mobi):
     _, scores = _seminr_weights_and_scores(mobi)
     ave_values = SEMINR_RELIABILITY["ave"]
-    fl = M.fornell_larcker(scores, ave_values)
+    fl = V.fornell_larcker(scores, ave_values)
     np.testing.assert_allclose(np.diag(fl), np.sqrt(ave_values), atol=1e-12)
     assert fl.loc["Image", "Value"] == pytest.approx(scores.corr().loc["Image", "Value"])
-    summ = M.fornell_larcker_summary(scores, ave_values).set_index("construct")
+    summ = V.fornell_larcker_summary(scores, ave_values).set_index("construct")
     # sqrt(AVE of Image) = 0.691 < corr(Image, Satisfaction)
     assert summ.loc["Image", "fl_ok"] == (
         np.sqrt(0.477979834838268) > abs(scores.corr().loc["Image"].drop("Image")).max()
@@ -447,7 +449,7 @@ def sim_data() -> pd.DataFrame:
 
 @pytest.fixture(scope="module")
 def sim_cfa(sim_data):
-    return M.cfa(sim_data, SIM_BLOCKS)
+    return F.cfa(sim_data, SIM_BLOCKS)
 
 
 def test_cfa_recovers_loadings_and_fits_correct_model(sim_cfa):
@@ -484,7 +486,7 @@ def test_measurement_indices_from_pls_engine_match_seminr(mobi):
     """End to end: the project's PLS engine + this module reproduce seminr's reliability table
     and inner VIFs for the fixture model (seminr's own convergence tolerance limits the match
     to about 1e-6)."""
-    from crm_research.sem.pls import algorithm as pls
+    from crm_research.sem.pls import estimate_pls
 
     spec = {
         "name": "seminr fixture model",
@@ -492,24 +494,24 @@ def test_measurement_indices_from_pls_engine_match_seminr(mobi):
         "constructs": {c: {"items": v, "mode": "A"} for c, v in MOBI_BLOCKS.items()},
         "paths": {"Satisfaction": ["Image", "Expectation", "Value"]},
     }
-    res = pls.estimate_pls(mobi, spec, scheme="path", tol=1e-10, max_iter=1000)
+    res = estimate_pls(mobi, spec, scheme="path", tol=1e-10, max_iter=1000)
     om = res.outer_model.set_index("item")
     rel = M.reliability(
         res.item_data, MOBI_BLOCKS, loadings=om["loading"], weights=om["weight"]
     ).set_index("construct")
     for col in ["alpha", "rho_c", "ave", "rho_a"]:
         np.testing.assert_allclose(rel[col], SEMINR_RELIABILITY[col], atol=2e-6, err_msg=col)
-    vif = M.vif_inner(res.scores, spec["paths"])
+    vif = V.vif_inner(res.scores, spec["paths"])
     np.testing.assert_allclose(
         vif["vif"], [1.6139498810707, 1.36849662441311, 1.37801850355244], atol=2e-6
     )
-    cl = M.cross_loadings(res.item_data, res.scores, MOBI_BLOCKS)
+    cl = V.cross_loadings(res.item_data, res.scores, MOBI_BLOCKS)
     np.testing.assert_allclose(cl[list(MOBI_BLOCKS)].to_numpy(), SEMINR_CROSS, atol=2e-6)
 
 
 def test_cfa_rejects_misspecified_model(sim_data):
     # all seven items forced on one factor although the factors correlate only 0.4
-    bad = M.cfa(sim_data, {"ONE": SIM_BLOCKS["F"] + SIM_BLOCKS["G"]})
+    bad = F.cfa(sim_data, {"ONE": SIM_BLOCKS["F"] + SIM_BLOCKS["G"]})
     fit = bad.fit.iloc[0]
     assert fit["cfi"] < 0.9 and fit["rmsea"] > 0.1 and fit["srmr"] > 0.08
     assert fit["p_value"] < 1e-10
@@ -536,14 +538,14 @@ def test_htmt_recovers_factor_correlation_for_tau_equivalent_blocks():
         {"A": [0.7] * 3, "B": [0.8] * 3}, np.array([[1, 0.5], [0.5, 1]]), n=4000, seed=3
     )
     blocks = {"A": ["a1", "a2", "a3"], "B": ["b1", "b2", "b3"]}
-    tab = M.htmt_table(data, blocks, n_boot=200, seed=5)
+    tab = V.htmt_table(data, blocks, n_boot=200, seed=5)
     assert tab.loc[0, "value"] == pytest.approx(0.5, abs=0.03)
     assert tab.loc[0, "ci_low"] < 0.5 < tab.loc[0, "ci_high"]
     assert tab.loc[0, "n_boot_ok"] == 200 and tab.loc[0, "n_boot_failed"] == 0
 
 
 def test_efa_recovers_simple_structure(sim_data):
-    res = M.efa(sim_data, 2, method="ml", rotation="varimax")
+    res = F.efa(sim_data, 2, method="ml", rotation="varimax")
     lam = res.loadings.set_index("item")
     primary = lam["primary_factor"]
     assert primary[SIM_BLOCKS["F"]].nunique() == 1 and primary[SIM_BLOCKS["G"]].nunique() == 1
@@ -552,9 +554,9 @@ def test_efa_recovers_simple_structure(sim_data):
     assert res.kmo.overall > 0.7 and res.bartlett.p_value < 1e-10
     assert res.eigenvalues["kaiser_retain"].sum() == 2
     # promax gives correlated factors close to the true 0.4
-    pro = M.efa(sim_data, 2, method="ml", rotation="promax")
+    pro = F.efa(sim_data, 2, method="ml", rotation="promax")
     assert pro.factor_corr.iloc[0, 1] == pytest.approx(0.4, abs=0.05)
-    obl = M.efa(sim_data, 2, method="pa", rotation="oblimin")
+    obl = F.efa(sim_data, 2, method="pa", rotation="oblimin")
     assert obl.factor_corr.iloc[0, 1] == pytest.approx(0.4, abs=0.05)
     # oblique pattern loadings recover the true loadings (simple structure, no cross-loadings)
     pat = obl.loadings.set_index("item")
@@ -570,7 +572,7 @@ def test_cfa_single_item_construct_has_fixed_error_variance():
     data = _simulate_factor_model(
         {"A": [0.8, 0.7, 0.6], "B": [1.0]}, np.array([[1, 0.5], [0.5, 1]]), n=500, seed=9
     )
-    res = M.cfa(data, {"A": ["a1", "a2", "a3"], "B": ["b1"]})
+    res = F.cfa(data, {"A": ["a1", "a2", "a3"], "B": ["b1"]})
     ld = res.loadings.set_index("item")
     assert ld.loc["b1", "std_loading"] == pytest.approx(1.0, abs=1e-9)
     assert ld.loc["b1", "residual_variance"] == 0.0
@@ -580,13 +582,13 @@ def test_cfa_single_item_construct_has_fixed_error_variance():
 
 
 def test_ecsi_cfa_flags_expectation_quality_overlap(ecsi):
-    res = M.cfa(ecsi, ECSI_BLOCKS)
+    res = F.cfa(ecsi, ECSI_BLOCKS)
     fit = res.fit.iloc[0]
     assert fit["df"] == 309
     assert fit["chi2"] == pytest.approx(1103.70, abs=0.05)  # semopy's own statistic: 1103.703
     assert not fit["latent_corr_pd"]  # EXPE-QUAL latent correlation ~0.98
     assert res.factor_corr.loc["EXPE", "QUAL"] > 0.95
-    h = M.htmt_table(ecsi, ECSI_BLOCKS).set_index(["construct_1", "construct_2"])
+    h = V.htmt_table(ecsi, ECSI_BLOCKS).set_index(["construct_1", "construct_2"])
     assert not h.loc[("EXPE", "QUAL"), "htmt_ok_90"]
 
 
@@ -597,9 +599,9 @@ def test_ecsi_cfa_flags_expectation_quality_overlap(ecsi):
 
 def test_bootstrap_is_seeded(ecsi):
     blocks = {k: ECSI_BLOCKS[k] for k in ["IMAG", "SAT", "LOY"]}
-    a = M.htmt_table(ecsi, blocks, n_boot=60, seed=7)
-    b = M.htmt_table(ecsi, blocks, n_boot=60, seed=7)
-    c = M.htmt_table(ecsi, blocks, n_boot=60, seed=8)
+    a = V.htmt_table(ecsi, blocks, n_boot=60, seed=7)
+    b = V.htmt_table(ecsi, blocks, n_boot=60, seed=7)
+    c = V.htmt_table(ecsi, blocks, n_boot=60, seed=8)
     pd.testing.assert_frame_equal(a, b)
     assert not np.allclose(a["ci_low"], c["ci_low"])
     x = M.cronbach_alpha(ecsi, blocks, ci_method="bootstrap", n_boot=60, seed=1)
@@ -660,13 +662,13 @@ def test_htmt_symmetric_nonnegative_and_scale_invariant(seed, scale, kind):
         seed=seed,
     )
     blocks = {"A": ["a1", "a2"], "B": ["b1", "b2", "b3"], "C": ["c1", "c2"]}
-    h = M.htmt(data, blocks, kind=kind)
+    h = V.htmt(data, blocks, kind=kind)
     vals = h.to_numpy()
     np.testing.assert_allclose(vals, vals.T, equal_nan=True)
     assert np.all(vals[~np.isnan(vals)] >= 0)
-    h2 = M.htmt(data * scale - 3.0, blocks, kind=kind)
+    h2 = V.htmt(data * scale - 3.0, blocks, kind=kind)
     np.testing.assert_allclose(h2.to_numpy(), vals, atol=1e-10, equal_nan=True)
-    rev = M.htmt(data, dict(reversed(list(blocks.items()))), kind=kind)
+    rev = V.htmt(data, dict(reversed(list(blocks.items()))), kind=kind)
     np.testing.assert_allclose(rev.loc[list(blocks), list(blocks)].to_numpy(), vals, atol=1e-12)
 
 
@@ -698,10 +700,10 @@ def test_rho_a_invariant_to_weight_scale(lam, c):
 @settings(max_examples=20, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(df=_block_data())
 def test_kmo_bounds(df):
-    res = M.kmo(df)
+    res = F.kmo(df)
     assert 0.0 <= res.overall <= 1.0
     assert ((res.items["msa"] >= 0) & (res.items["msa"] <= 1)).all()
-    assert list(res.to_frame()["item"])[-1] == "(overall)"
+    assert list(res.table["item"])[-1] == "(overall)"
 
 
 # ----------------------------------------------------------------------------------------------
@@ -713,11 +715,11 @@ def test_bad_blocks_raise_spec_errors(ecsi):
     with pytest.raises(SpecError, match="imag9"):
         M.cronbach_alpha(ecsi, {"IMAG": ["imag1", "imag9"]})
     with pytest.raises(SpecError, match="two constructs"):
-        M.htmt(ecsi, {"A": ["imag1", "imag2"], "B": ["imag2", "imag3"]})
+        V.htmt(ecsi, {"A": ["imag1", "imag2"], "B": ["imag2", "imag3"]})
     with pytest.raises(SpecError, match="has no items"):
         M.reliability(ecsi, {"A": []})
     with pytest.raises(SpecError, match="at least two constructs"):
-        M.htmt(ecsi, {"A": ["imag1", "imag2"]})
+        V.htmt(ecsi, {"A": ["imag1", "imag2"]})
     with pytest.raises(SpecError, match="loadings has no value for 'imag2'"):
         M.reliability(ecsi, {"A": ["imag1", "imag2"]}, loadings=pd.Series({"imag1": 0.8}))
 
@@ -728,7 +730,7 @@ def test_bad_data_raise_data_errors(ecsi):
         M.cronbach_alpha(df, {"A": ["imag1", "gender"]})
     df["const"] = 3.0
     with pytest.raises(DataError, match="'const' is constant"):
-        M.vif_outer(df, {"A": ["imag1", "const"]})
+        V.vif_outer(df, {"A": ["imag1", "const"]})
     df.loc[df.index[:4], "imag2"] = np.nan
     with pytest.raises(DataError, match="'imag2' has 4 missing"):
         M.cronbach_alpha(df, {"A": ["imag1", "imag2"]})
@@ -746,15 +748,15 @@ def test_bad_data_raise_data_errors(ecsi):
 def test_bad_parameters_raise_parameter_errors(ecsi):
     blocks = {"IMAG": ECSI_BLOCKS["IMAG"], "SAT": ECSI_BLOCKS["SAT"]}
     with pytest.raises(ParameterError, match="kind"):
-        M.htmt(ecsi, blocks, kind="htmt3")
-    with pytest.raises(ParameterError, match="ci must be"):
-        M.htmt_table(ecsi, blocks, ci=1.5)
+        V.htmt(ecsi, blocks, kind="htmt3")
+    with pytest.raises(ParameterError, match="level must be"):
+        V.htmt_table(ecsi, blocks, level=1.5)
     with pytest.raises(ParameterError, match="n_boot"):
-        M.htmt_table(ecsi, blocks, n_boot=-1)
+        V.htmt_table(ecsi, blocks, n_boot=-1)
     with pytest.raises(ParameterError, match="missing"):
         M.cronbach_alpha(ecsi, blocks, missing="drop")
     with pytest.raises(ParameterError, match="n_factors"):
-        M.efa(ecsi, 0, columns=ECSI_BLOCKS["IMAG"])
+        F.efa(ecsi, 0, columns=ECSI_BLOCKS["IMAG"])
     with pytest.raises(ParameterError, match="mode of construct"):
         M.reliability(ecsi, blocks, modes={"IMAG": "C"})
 
@@ -763,12 +765,12 @@ def test_collinear_and_misaligned_inputs(ecsi):
     df = ecsi[["imag1", "imag2"]].copy()
     df["dup"] = df["imag1"] * 2 + 1
     with pytest.raises(EstimationError, match="collinear"):
-        M.vif_outer(df, {"A": ["imag1", "imag2", "dup"]})
+        V.vif_outer(df, {"A": ["imag1", "imag2", "dup"]})
     scores = pd.DataFrame({"A": ecsi["imag1"].to_numpy()[:10]})
     with pytest.raises(SpecError, match="scores rows"):
-        M.cross_loadings(ecsi, scores, {"A": ["imag1", "imag2"]})
+        V.cross_loadings(ecsi, scores, {"A": ["imag1", "imag2"]})
     with pytest.raises(SpecError, match="source of itself"):
-        M.vif_inner(pd.DataFrame({"A": [1.0, 2, 3], "B": [2.0, 1, 3]}), {"A": ["A", "B"]})
+        V.vif_inner(pd.DataFrame({"A": [1.0, 2, 3], "B": [2.0, 1, 3]}), {"A": ["A", "B"]})
 
 
 def test_mode_b_and_single_item_conventions(ecsi):

@@ -1,4 +1,4 @@
-"""Tests of the PLS path-modelling engine (crm_research.sem.pls.algorithm).
+"""Tests of the PLS path-modelling engine (crm_research.sem.pls).
 
 Reference values
 ----------------
@@ -21,16 +21,12 @@ from hypothesis import strategies as st
 
 from crm_research.data import datasets
 from crm_research.errors import ConvergenceError, DataError, ParameterError, SpecError
-from crm_research.sem.pls.algorithm import (
-    _design,
-    _fit_cov,
-    _weighted_moments,
-    bootstrap_pls,
-    estimate_pls,
-    ipma,
-    mga_permutation,
-    pls_predict,
-)
+from crm_research.sem.pls import bootstrap_pls, estimate_pls
+from crm_research.sem.pls.algorithm import fit_batch
+from crm_research.sem.pls.design import make_design, weighted_moments
+from crm_research.sem.pls.ipma import ipma
+from crm_research.sem.pls.mga import mga_permutation
+from crm_research.sem.pls.predict import pls_predict
 from crm_research.sem.spec import load_model, parse_spec
 
 SAT = datasets.load("ecsi_satisfaction")
@@ -449,14 +445,14 @@ def test_bootstrap_sign_change_options() -> None:
 
 
 def test_bca_reduces_to_percentile_without_bias_and_skew() -> None:
-    from crm_research.sem.pls.algorithm import _bca_ci, _percentile_ci
+    from crm_research.sem.pls.bootstrap import bca_ci, percentile_ci
 
     draws = np.linspace(-1, 1, 2001)[:, None]      # symmetric, median = estimate
-    lo, hi = _percentile_ci(draws, 0.9)
-    blo, bhi = _bca_ci(draws, np.array([0.0]), None, 0.9)
+    lo, hi = percentile_ci(draws, 0.9)
+    blo, bhi = bca_ci(draws, np.array([0.0]), None, 0.9)
     np.testing.assert_allclose([blo[0], bhi[0]], [lo[0], hi[0]], atol=2e-3)
     # a shifted estimate moves the BCa interval in its direction
-    blo2, bhi2 = _bca_ci(draws, np.array([0.2]), None, 0.9)
+    blo2, bhi2 = bca_ci(draws, np.array([0.2]), None, 0.9)
     assert blo2[0] > blo[0] and bhi2[0] > bhi[0]
 
 
@@ -586,12 +582,12 @@ def test_listwise_and_mean_missing_reported() -> None:
     assert mn.n_obs == 250 and mn.missing.imputed == {"sat1": 5}
 
 
-def test_batched_fit_equals_single_fit_for_weighted_moments() -> None:
+def test_batched_fit_equals_single_fit_forweighted_moments() -> None:
     spec = load_model("ecsi_satisfaction")
-    d = _design(spec)
+    d = make_design(spec)
     x = SAT[spec.all_items].to_numpy(float)
-    s, _, _ = _weighted_moments(x, np.ones((2, 250)), True)
-    fit = _fit_cov(s, d, "path", 1e-6, 100, np.full(2, 250.0))
+    s, _, _ = weighted_moments(x, np.ones((2, 250)), True)
+    fit = fit_batch(s, d, "path", 1e-6, 100, np.full(2, 250.0))
     res = estimate_pls(SAT, spec)
     np.testing.assert_allclose(fit.w[0], res.weights_matrix, atol=1e-12)
     spec2 = parse_spec(spec.to_dict())
@@ -599,7 +595,8 @@ def test_batched_fit_equals_single_fit_for_weighted_moments() -> None:
 
 
 def test_mediation_slopes_priorities_and_labels() -> None:
-    from crm_research.sem.pls.algorithm import ipma_priorities, mediation_table, simple_slopes
+    from crm_research.sem.pls.effects import mediation_table, simple_slopes
+    from crm_research.sem.pls.ipma import ipma_priorities
 
     boot = bootstrap_pls(SAT, "ecsi_satisfaction", n_boot=80, seed=2, jackknife=False)
     med = mediation_table(boot).set_index(["source", "target"])

@@ -9,7 +9,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from crm_research.errors import ParameterError, SpecError
-from crm_research.sem.pls.algorithm import bootstrap_pls
+from crm_research.sem.pls import bootstrap_pls
 from crm_research.sem.simulate import (
     data_with_covariance,
     latent_moments,

@@ -15,7 +15,7 @@ matplotlib.use("Agg")
 from crm_research.studies import plots_success  # noqa: E402
 from crm_research.data.datasets import load_codebook  # noqa: E402
 from crm_research.errors import DataError, ParameterError  # noqa: E402
-from crm_research.sem.pls.algorithm import estimate_pls  # noqa: E402
+from crm_research.sem.pls import estimate_pls  # noqa: E402
 from crm_research.sem.spec import parse_spec  # noqa: E402
 from crm_research.studies.simulate_projects import PRACTICES, simulate_crm_projects  # noqa: E402
 from crm_research.studies.simulate_survey import (  # noqa: E402
@@ -302,5 +302,5 @@ def test_coverage_mc_se_follows_the_interval_level() -> None:
                           "estimate": [0.2, 0.3, 0.4, 0.3], "std_error": 0.1,
                           "p_value": [0.01, 0.2, 0.03, 0.04], "ci_low": [0.1, 0.2, 0.35, 0.2],
                           "ci_high": [0.4, 0.5, 0.6, 0.5], "ok": True})
-    out = summarise_monte_carlo(draws, {("A", "B"): 0.3}, ci_level=0.90).iloc[0]
+    out = summarise_monte_carlo(draws, {("A", "B"): 0.3}, level=0.90).iloc[0]
     assert out["coverage_mc_se"] == pytest.approx(np.sqrt(0.9 * 0.1 / 4))

@@ -59,8 +59,8 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from crm_research._checks import check_level
 from crm_research.errors import ConvergenceError, DataError, EstimationError, ParameterError
-from crm_research.sem.measurement.checks import check_level
 
 __all__ = [
     "EffectEstimate",

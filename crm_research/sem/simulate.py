@@ -379,7 +379,7 @@ def pls_on_covariance(model: ModelSpec | str | Mapping[str, Any],
     """PLS estimates (scaled indicators) of ``model`` whose data have covariance ``sigma``
     (a DataFrame with the items as index and columns), via ``data_with_covariance``.
     Returns a PLSResult."""
-    from crm_research.sem.pls.algorithm import estimate_pls
+    from crm_research.sem.pls import estimate_pls
 
     spec = load_model(model)
     missing = [it for it in spec.all_items if it not in sigma.columns]

@@ -31,7 +31,7 @@ from crm_research.errors import (
     ParameterError,
     SpecError,
 )
-from crm_research.sem.pls.algorithm import PLSResult, bootstrap_pls, estimate_pls
+from crm_research.sem.pls import PLSResult, bootstrap_pls, estimate_pls
 from crm_research.sem.spec import ModelSpec
 from crm_research.studies.simulate_projects import PRACTICES, READINESS, ProjectTruth
 from crm_research.studies.simulate_survey import SurveyTruth, simulate_firm_survey
@@ -132,12 +132,12 @@ def _sim_seeds(seed: int | None, k: int) -> list[int]:
 
 
 def _one_replicate(simulate: Callable[[int, int], pd.DataFrame], spec: ModelSpec, n: int,
-                   sim_seed: int, n_boot: int, missing: str, ci: str, ci_level: float
+                   sim_seed: int, n_boot: int, missing: str, ci: str, level: float
                    ) -> pd.DataFrame:
     data = simulate(n, sim_seed)
     try:
         boot = bootstrap_pls(data, spec, n_boot=n_boot, seed=sim_seed, missing=missing, ci=ci,
-                             ci_level=ci_level, jackknife=ci == "bca")
+                             level=level, jackknife=ci == "bca")
     except (EstimationError, ConvergenceError, DataError, SpecError) as exc:
         return pd.DataFrame([{"n": n, "seed": sim_seed, "source": s, "target": t,
                               "ok": False, "error": str(exc)} for s, t in spec.paths])
@@ -154,7 +154,7 @@ def _one_replicate(simulate: Callable[[int, int], pd.DataFrame], spec: ModelSpec
 def monte_carlo_paths(simulate: Callable[[int, int], pd.DataFrame], spec: ModelSpec,
                       sample_sizes: Sequence[int], n_sims: int, seed: int | None = 0,
                       n_boot: int = 100, missing: str = "listwise", ci: str = "percentile",
-                      ci_level: float = 0.95, n_jobs: int = 1) -> pd.DataFrame:
+                      level: float = 0.95, n_jobs: int = 1) -> pd.DataFrame:
     """A map over seeds: for every sample size and each of ``n_sims`` replicates, draw a data
     set with ``simulate(n, seed)``, estimate the PLS model and bootstrap it (``n_boot``
     resamples, seeded by the replicate's seed).
@@ -175,7 +175,7 @@ def monte_carlo_paths(simulate: Callable[[int, int], pd.DataFrame], spec: ModelS
                              "bootstrap standard errors and intervals)")
     seeds = _sim_seeds(seed, len(sizes) * int(n_sims))
     jobs = [(n, seeds[i * n_sims + j]) for i, n in enumerate(sizes) for j in range(n_sims)]
-    args = [(simulate, spec, n, s, int(n_boot), missing, ci, ci_level) for n, s in jobs]
+    args = [(simulate, spec, n, s, int(n_boot), missing, ci, level) for n, s in jobs]
     if n_jobs != 1 and len(args) > 1:
         from joblib import Parallel, delayed
         parts = Parallel(n_jobs=n_jobs, prefer="threads")(
@@ -187,13 +187,13 @@ def monte_carlo_paths(simulate: Callable[[int, int], pd.DataFrame], spec: ModelS
 
 def summarise_monte_carlo(draws: pd.DataFrame, truth: Mapping[tuple[str, str], float],
                           estimand: pd.DataFrame | None = None, alpha: float = 0.05,
-                          ci_level: float = 0.95) -> pd.DataFrame:
+                          level: float = 0.95) -> pd.DataFrame:
     """Bias, CI coverage and power per sample size and path, with Monte-Carlo SEs.
 
     Columns: n, source, target, true, estimand, n_sims (successful), n_failed,
     mean_estimate, bias (vs true), bias_vs_estimand, bias_mc_se = sd / sqrt(S),
     coverage_true, coverage_estimand, coverage_mc_se = sqrt(c (1 - c) / S) at the nominal
-    level c = ``ci_level`` (the level the draws' intervals were computed at),
+    level c = ``level`` (the level the draws' intervals were computed at),
     power = share with p < alpha, power_mc_se (Morris et al. 2019).
     A path whose true value is 0 has 'power' = the test's rejection rate under the null.
     """
@@ -221,7 +221,7 @@ def summarise_monte_carlo(draws: pd.DataFrame, truth: Mapping[tuple[str, str], f
                 "bias_vs_estimand": e.mean() - ev,
                 "bias_mc_se": e.std(ddof=1) / np.sqrt(k) if k > 1 else np.nan,
                 "coverage_true": cov_t, "coverage_estimand": cov_e,
-                "coverage_mc_se": np.sqrt(ci_level * (1 - ci_level) / k),
+                "coverage_mc_se": np.sqrt(level * (1 - level) / k),
                 "power": power, "power_mc_se": np.sqrt(power * (1 - power) / k),
             })
         rows.append(row)

@@ -1,8 +1,9 @@
-"""Input checks shared by the measurement-model modules.
+"""Input checks specific to the measurement-model modules (blocks, items, scores).
 
-Every public function of :mod:`crm_research.sem.measurement.reliability` and
-:mod:`crm_research.sem.measurement.factor` validates its inputs here, so that bad input gives one
-clear error from :mod:`crm_research.errors` naming the construct, item or parameter.
+Every public function of :mod:`crm_research.sem.measurement.reliability`, ``validity`` and
+``factor`` validates its inputs here, so that bad input gives one clear error from
+:mod:`crm_research.errors` naming the construct, item or parameter. Generic checks (confidence
+level, resample count, seed) live in :mod:`crm_research._checks`.
 """
 
 from __future__ import annotations
@@ -162,15 +163,3 @@ def check_scores(scores: pd.DataFrame, needed: Sequence[str]) -> pd.DataFrame:
             raise SpecError(f"scores has no column for construct {c!r}")
     x = numeric_items(scores, list(needed), missing="error")
     return x
-
-
-def check_level(level: float, name: str = "ci") -> float:
-    if not isinstance(level, (int, float)) or isinstance(level, bool) or not 0 < level < 1:
-        raise ParameterError(f"{name} must be a number strictly between 0 and 1, got {level!r}")
-    return float(level)
-
-
-def check_n_boot(n_boot: int) -> int:
-    if isinstance(n_boot, bool) or not isinstance(n_boot, (int, np.integer)) or n_boot < 0:
-        raise ParameterError(f"n_boot must be a non-negative integer, got {n_boot!r}")
-    return int(n_boot)

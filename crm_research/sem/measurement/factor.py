@@ -21,10 +21,10 @@ import pandas as pd
 from scipy import optimize, stats
 from statsmodels.tools.sm_exceptions import ConvergenceWarning
 
+from crm_research._checks import check_level
 from crm_research.errors import ConvergenceError, EstimationError, ParameterError, SpecError
 from crm_research.sem.measurement.checks import (
     check_item_blocks,
-    check_level,
     numeric_columns,
     numeric_items,
 )
@@ -79,7 +79,8 @@ class KMOResult:
     label: str
     items: pd.DataFrame
 
-    def to_frame(self) -> pd.DataFrame:
+    @property
+    def table(self) -> pd.DataFrame:
         """Per-item rows followed by one row ``item="(overall)"``."""
         tail = pd.DataFrame(
             [
@@ -92,6 +93,10 @@ class KMOResult:
             ]
         )
         return pd.concat([self.items, tail], ignore_index=True)
+
+    def fit_table(self) -> pd.DataFrame:
+        """Columns ``statistic``, ``value``: the overall KMO."""
+        return pd.DataFrame([{"statistic": "KMO", "value": self.overall}])
 
 
 def kmo_from_corr(r: np.ndarray, names: Sequence[str]) -> KMOResult:
@@ -135,7 +140,9 @@ class BartlettResult:
     p_value: float
     n: int
 
-    def to_frame(self) -> pd.DataFrame:
+    @property
+    def table(self) -> pd.DataFrame:
+        """One row: test, chi2, df, p_value, n, reject_identity_05."""
         return pd.DataFrame(
             [
                 {
@@ -148,6 +155,12 @@ class BartlettResult:
                 }
             ]
         )
+
+    def fit_table(self) -> pd.DataFrame:
+        """Columns ``statistic``, ``value``: chi2, df, p_value, n."""
+        return pd.DataFrame([{"statistic": k, "value": float(v)} for k, v in
+                             (("chi2", self.chi2), ("df", self.df), ("p_value", self.p_value),
+                              ("n", self.n))])
 
 
 def bartlett_from_corr(r: np.ndarray, n: int) -> BartlettResult:
@@ -198,6 +211,23 @@ class EFAResult:
     rotation: str | None
     converged: bool
     heywood: bool
+
+    @property
+    def table(self) -> pd.DataFrame:
+        """The rotated loadings (item x factor, communality, uniqueness, primary factor)."""
+        return self.loadings
+
+    def fit_table(self) -> pd.DataFrame:
+        """Columns ``statistic``, ``value``: factors, KMO, Bartlett chi2 and p, converged,
+        Heywood case."""
+        return pd.DataFrame([
+            {"statistic": "factors", "value": float(self.factor_corr.shape[0])},
+            {"statistic": "KMO", "value": self.kmo.overall},
+            {"statistic": "Bartlett chi2", "value": self.bartlett.chi2},
+            {"statistic": "Bartlett p_value", "value": self.bartlett.p_value},
+            {"statistic": "converged", "value": float(self.converged)},
+            {"statistic": "heywood", "value": float(self.heywood)},
+        ])
 
 
 ROTATIONS = ("varimax", "quartimax", "oblimin", "promax", None)
@@ -451,6 +481,16 @@ class CFAResult:
     sample_cov: pd.DataFrame
     implied_cov: pd.DataFrame
     n_params: int
+
+    @property
+    def table(self) -> pd.DataFrame:
+        """The loadings: construct, item, estimate, std_error, p_value, std_loading, ..."""
+        return self.loadings
+
+    def fit_table(self) -> pd.DataFrame:
+        """Columns ``statistic``, ``value``: the one-row ``fit`` in long form."""
+        row = self.fit.iloc[0]
+        return pd.DataFrame({"statistic": list(row.index), "value": list(row.to_numpy())})
 
 
 def cfa(
