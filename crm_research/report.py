@@ -18,6 +18,7 @@ import json
 import os
 import re
 import tempfile
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -28,6 +29,9 @@ from crm_research.errors import ParameterError
 
 OUT_ENV = "CRM_RESEARCH_OUT"
 DATASETS_USED_FILE = "datasets_used.jsonl"
+FINDINGS_MIME = "application/vnd.crm-research.findings+json"
+FINDINGS_FILE = "findings.json"
+MAX_FINDINGS = 8
 _NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
 _fallback_dir: Path | None = None
 
@@ -196,3 +200,71 @@ def record_dataset(name: str, path: str, sha256: str) -> None:
     line = json.dumps({"name": name, "path": path, "sha256": sha256}, sort_keys=True)
     with open(output_dir() / DATASETS_USED_FILE, "a", encoding="utf-8") as fh:
         fh.write(line + "\n")
+
+
+def _text_list(value: Sequence[str], what: str) -> list[str]:
+    if isinstance(value, str) or not isinstance(value, Sequence):
+        raise ParameterError(f"key_findings: {what} must be a list of sentences, got "
+                             f"{type(value).__name__}")
+    out = []
+    for i, item in enumerate(value, start=1):
+        if not isinstance(item, str) or not item.strip():
+            raise ParameterError(f"key_findings: {what} item {i} must be a non-empty string, "
+                                 f"got {item!r}")
+        out.append(" ".join(item.split()))
+    return out
+
+
+def findings_html(findings: dict[str, Any]) -> str:
+    """The key-findings box of a report (every sentence HTML-escaped)."""
+    def items(key: str) -> str:
+        return "".join(f"<li>{html.escape(t)}</li>" for t in findings.get(key, []))
+
+    parts = ["<section class='key-findings' id='key-findings' aria-labelledby='kf-title'>",
+             "<h2 id='kf-title'>Key findings</h2>"]
+    if findings.get("headline"):
+        parts.append(f"<p class='headline'>{html.escape(findings['headline'])}</p>")
+    parts.append(f"<ul class='findings'>{items('findings')}</ul>")
+    if findings.get("failed_checks"):
+        parts.append("<h3>Failed checks</h3>"
+                     f"<ul class='failed-checks'>{items('failed_checks')}</ul>")
+    if findings.get("caveats"):
+        parts.append(f"<h3>Caveats</h3><ul class='caveats'>{items('caveats')}</ul>")
+    parts.append("</section>")
+    return "".join(parts)
+
+
+def key_findings(findings: Sequence[str], failed_checks: Sequence[str] = (),
+                 caveats: Sequence[str] = (), headline: str | None = None) -> None:
+    """Show the report's key-findings box; the renderer moves it to the top of the report.
+
+    ``findings`` are 1–8 sentences (3–6 recommended), each built in the notebook from computed
+    values (never typed numbers), e.g. ``f"Satisfaction drives loyalty (β = {b:.2f})"``.
+    ``failed_checks`` lists every check the run failed in words (thresholds missed, fits that
+    did not converge, false positives against a known truth); ``caveats`` lists the limits of the
+    evidence (simulated data, small samples). ``headline`` is one line shown on the index page
+    (default: the first finding). The box is also written to ``findings.json`` in the run's
+    folder. Returns None.
+    """
+    found = _text_list(findings, "findings")
+    if not 1 <= len(found) <= MAX_FINDINGS:
+        raise ParameterError(f"key_findings: expected 1 to {MAX_FINDINGS} findings "
+                             f"(3-6 recommended), got {len(found)}")
+    if headline is not None and (not isinstance(headline, str) or not headline.strip()):
+        raise ParameterError(f"key_findings: headline must be a non-empty string or None, "
+                             f"got {headline!r}")
+    box = {
+        "headline": " ".join((headline or found[0]).split()),
+        "findings": found,
+        "failed_checks": _text_list(failed_checks, "failed_checks"),
+        "caveats": _text_list(caveats, "caveats"),
+    }
+    (output_dir() / FINDINGS_FILE).write_text(
+        json.dumps(box, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+    bundle = {FINDINGS_MIME: box, "text/html": findings_html(box),
+              "text/plain": "\n".join(["Key findings:", *(f"- {t}" for t in found)])}
+    try:
+        from IPython.display import display
+    except ImportError:  # pragma: no cover
+        return
+    display(bundle, raw=True)

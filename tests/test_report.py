@@ -13,8 +13,8 @@ import pandas as pd  # noqa: E402
 import pytest  # noqa: E402
 
 from crm_research import report  # noqa: E402
-from crm_research.runner import render  # noqa: E402
 from crm_research.errors import ParameterError  # noqa: E402
+from crm_research.runner import render  # noqa: E402
 
 
 @pytest.fixture
@@ -92,3 +92,37 @@ def test_display_columns_show_a_subset_but_csv_keeps_all(out, monkeypatch):
     assert "long_note" not in shown[0]._repr_html_() and "1 more columns" in shown[0]._repr_html_()
     with pytest.raises(ParameterError, match="display_columns \\['zz'\\]"):
         report.show_table(df, "sub", display_columns=["zz"])
+
+
+def test_key_findings_box_goes_to_top_and_is_escaped(out, monkeypatch):
+    shown = []
+    monkeypatch.setattr("IPython.display.display", lambda obj, raw=False: shown.append(obj))
+    assert report.key_findings([f"Loyalty rises by {0.5:.2f} <b>", "Second"],
+                               failed_checks=["HTMT 0.98 > 0.90"],
+                               caveats=["simulated data"]) is None
+    bundle = shown[0]
+    box = bundle[report.FINDINGS_MIME]
+    assert box["headline"] == "Loyalty rises by 0.50 <b>"  # first finding by default
+    saved = (out / report.FINDINGS_FILE).read_text(encoding="utf-8")
+    assert "HTMT 0.98" in saved
+    nb = {"cells": [
+        {"cell_type": "markdown", "source": "# Title\n## Part A\ntext"},
+        {"cell_type": "code", "source": "report.key_findings(...)", "metadata": {},
+         "outputs": [{"output_type": "display_data", "data": bundle, "metadata": {}}]},
+    ]}
+    page = render.notebook_to_html(nb, "T", "<header>H</header>", "<details>P</details>")
+    assert page.count("class='key-findings'") == 1
+    assert page.index("<header>H") < page.index("class='key-findings'") < page.index("<details>P")
+    assert page.index("<details>P") < page.index("class='toc'")
+    assert "&lt;b&gt;" in page and "Failed checks" in page and "simulated data" in page
+    assert render.extract_findings(nb) == box
+
+
+@pytest.mark.parametrize("kwargs", [
+    {"findings": []}, {"findings": "one string"}, {"findings": ["ok", ""]},
+    {"findings": ["ok"], "failed_checks": [3]}, {"findings": ["ok"], "headline": ""},
+    {"findings": [f"f{i}" for i in range(9)]},
+])
+def test_key_findings_rejects_bad_input(out, kwargs):
+    with pytest.raises(ParameterError):
+        report.key_findings(**kwargs)

@@ -171,11 +171,15 @@ def _header(study: Study, params: dict[str, Any], variant: str | None = None) ->
     return (
         f"<header class='report'><p class='caption'>{html.escape(title)}</p>"
         f"<p>{html.escape(study.summary)}</p>"
-        f"<details><summary>Parameters of this run</summary>{render.params_table(params)}"
-        f"</details><p class='caption'>crm-research {html.escape(__version__)} · study "
+        f"<p class='caption'>crm-research {html.escape(__version__)} · study "
         f"<code>{html.escape(study.name)}</code> · tables in <code>tables/</code>, figures in "
         f"<code>figures/</code>, provenance in <code>run.json</code></p></header>"
     )
+
+
+def _params_block(params: dict[str, Any]) -> str:
+    return (f"<details class='params'><summary>Parameters of this run</summary>"
+            f"{render.params_table(params)}</details>")
 
 
 def report_key(study: str, variant: str | None = None) -> str:
@@ -259,8 +263,11 @@ def run_study(name: str, params: dict[str, Any] | None = None, out: str | Path =
     nb = normalise_notebook(json.loads(executed.read_text(encoding="utf-8")))
     nbformat.validate(nbformat.from_dict(nb))
     _write_notebook(executed, nb)
+    findings = render.extract_findings(nb)
+    record["headline"] = findings.get("headline") if findings else None
     (tmp / "report.html").write_text(
-        render.notebook_to_html(nb, study.title, _header(study, values, variant)),
+        render.notebook_to_html(nb, study.title, _header(study, values, variant),
+                                _params_block(values)),
         encoding="utf-8")
     result.report = f"{key}/report.html"
     record["report"] = result.report
@@ -351,6 +358,11 @@ def write_index(out: str | Path) -> Path:
         title = study.title + (f" — variant {variant}" if variant else "")
         link = (f"<a href='{html.escape(name)}/report.html'>{html.escape(title)}</a>"
                 if has_report else html.escape(title))
+        if study.purpose:
+            link += f"<div class='purpose'>{html.escape(study.purpose)}</div>"
+        headline = rec.get("headline") if rec and has_report else None
+        if headline:
+            link += f"<div class='headline'>{html.escape(headline)}</div>"
         when = html.escape(rec.get("started", "")) if rec else ""
         dur = f"{rec.get('duration_s', 0):.1f} s" if rec else ""
         rows.append(f"<tr><td>{link}</td><td><code>{html.escape(name)}</code></td>"

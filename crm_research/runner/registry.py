@@ -5,6 +5,7 @@ index and the tests)::
 
     title: Data overview
     summary: What the study answers.
+    purpose: One sentence on what the study is for (shown on the index page).
     order: 10
     key_parameters: [datasets]
     parameters:
@@ -160,6 +161,7 @@ class Study:
     key_parameters: tuple[str, ...]
     order: int = 100
     variants: dict[str, dict[str, Any]] = field(default_factory=dict)
+    purpose: str = ""
 
     def defaults(self) -> dict[str, Any]:
         return {n: p.default for n, p in self.parameters.items()}
@@ -228,6 +230,7 @@ def load_study(yaml_path: Path) -> Study:
         key_parameters=tuple(raw.get("key_parameters") or list(params)[:3]),
         order=int(raw.get("order", 100)),
         variants={str(k): dict(v or {}) for k, v in (raw.get("variants") or {}).items()},
+        purpose=" ".join(str(raw.get("purpose") or "").split()),
     )
     study.resolve(quick=True)  # quick set must be valid too
     for variant in study.variants:  # and every variant

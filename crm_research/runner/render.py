@@ -16,6 +16,8 @@ from typing import Any
 
 import mistune
 
+from crm_research.report import FINDINGS_MIME, findings_html
+
 _ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
 _HEADING = re.compile(r"<h([1-3])>(.*?)</h\1>", re.S)
 _TAG = re.compile(r"<[^>]+>")
@@ -43,6 +45,11 @@ pre{background:#f6f8fa;padding:.6em;overflow-x:auto;font-size:.85em}
 pre.error{background:#fdecea;color:#8a1c12}
 img{max-width:100%}
 details.answer{background:#f3f8ee;border-left:3px solid #6c9a3f;padding:.3em .8em;margin:.5em 0}
+section.key-findings{background:#f4f8fc;border:1px solid #9db8d3;border-left:5px solid #2b5d8a;
+padding:.4em 1.2em;margin:1em 0}
+section.key-findings h2{margin:.3em 0}section.key-findings h3{margin:.5em 0 .2em;font-size:1em}
+section.key-findings .headline{font-weight:600}
+ul.failed-checks li{color:#8a1c12}
 .status-ok{color:#1d7a33}.status-failed{color:#b3261e;font-weight:bold}
 """
 
@@ -72,6 +79,8 @@ def _render_output(out: dict[str, Any]) -> str:
         tb = _ANSI.sub("", "\n".join(out.get("traceback", [])))
         return f"<pre class='error'>{html.escape(tb)}</pre>"
     data = out.get("data", {})
+    if FINDINGS_MIME in data:
+        return ""  # shown at the top of the report
     if "image/png" in data:
         b64 = _join(data["image/png"]).replace("\n", "")
         return f"<img alt='figure' src='data:image/png;base64,{b64}'>"
@@ -84,8 +93,25 @@ def _render_output(out: dict[str, Any]) -> str:
     return ""
 
 
-def notebook_to_html(nb: dict[str, Any], title: str, header_html: str = "") -> str:
-    """Self-contained HTML of an executed notebook (dict as read by nbformat/json)."""
+def extract_findings(nb: dict[str, Any]) -> dict[str, Any] | None:
+    """The last key-findings box a notebook displayed (``report.key_findings``), or None."""
+    found = None
+    for cell in nb.get("cells", []):
+        for out in cell.get("outputs", []):
+            box = out.get("data", {}).get(FINDINGS_MIME)
+            if isinstance(box, dict):
+                found = box
+    return found
+
+
+def notebook_to_html(nb: dict[str, Any], title: str, header_html: str = "",
+                     params_html: str = "") -> str:
+    """Self-contained HTML of an executed notebook (dict as read by nbformat/json).
+
+    Order: ``header_html``, the key-findings box (moved up from wherever the notebook showed
+    it), ``params_html``, the contents, the body."""
+    findings = extract_findings(nb)
+    top = findings_html(findings) if findings else ""
     body: list[str] = []
     for cell in nb.get("cells", []):
         kind = cell.get("cell_type")
@@ -118,7 +144,8 @@ def notebook_to_html(nb: dict[str, Any], title: str, header_html: str = "") -> s
     return (
         "<!DOCTYPE html>\n<html lang='en'><head><meta charset='utf-8'>"
         f"<title>{html.escape(title)}</title><style>{CSS}</style></head><body><main>"
-        f"{header_html}<nav class='toc'><strong>Contents</strong><ul>{toc_html}</ul></nav>"
+        f"{header_html}{top}{params_html}"
+        f"<nav class='toc'><strong>Contents</strong><ul>{toc_html}</ul></nav>"
         f"{content}</main></body></html>\n"
     )
 
