@@ -8,7 +8,8 @@ Mode A) and seminr (``estimate_pls`` followed by ``PLSc``):
    w_j of each block, scaled so that the composite of the standardised items has unit variance
    (w_j' S_jj w_j = 1), and the composite correlation matrix R (R_ij = w_i' S_ij w_j).
 2. Reliability of each composite: rho_A,j = (w'w)^2 w'(S_jj - diag S_jj)w / w'(ww' - diag ww')w
-   (eq. 19 of the paper; ``crm_research.sem.measurement.reliability.rho_a``); a single-item
+   (eq. 19 of the paper; ``crm_research.sem.measurement.reliability.rho_a``, batched here as
+   ``rho_a_batch``); a single-item
    block has rho_A = 1 and a Mode B block is treated as a composite (not corrected, rho_A = 1),
    as cSEM does for constructs modelled as composites.
 3. Consistent loadings: lambda_j = c_j w_j with c_j^2 = w'(S - diag S)w / w'(ww' - diag ww')w,
@@ -43,7 +44,6 @@ from scipy import stats
 
 from crm_research._checks import check_level, check_n_boot, check_seed
 from crm_research.errors import EstimationError, ParameterError, SpecError
-from crm_research.sem.measurement.reliability import rho_a as block_rho_a
 from crm_research.sem.pls import BootstrapResult, PLSResult, bootstrap_pls, estimate_pls
 from crm_research.sem.pls.algorithm import fit_batch, total_effects_matrix
 from crm_research.sem.pls.design import Design, constant_items, make_design, weighted_moments
@@ -74,6 +74,19 @@ ADMISSIBILITY = ("rho_A in (0, 1]", "|consistent loadings| <= 1",
                  "construct correlations positive definite")
 
 
+def rho_a_batch(s: np.ndarray, w: np.ndarray) -> np.ndarray:
+    """Dijkstra-Henseler rho_A of one block for a batch: ``s`` (B, k, k) item correlations,
+    ``w`` (B, k) weights with unit composite variance (w's w = 1). The batched form of
+    ``crm_research.sem.measurement.reliability.rho_a`` (the tests check they agree):
+    rho_A = (w'w)^2 w'(S - diag S)w / ((w'w)^2 - sum w^4); NaN where undefined."""
+    ww = (w**2).sum(axis=1)
+    num = np.einsum("bi,bij,bj->b", w, s, w) - np.einsum("bi,bii,bi->b", w, s, w)
+    den = ww**2 - (w**4).sum(axis=1)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        out = ww**2 * num / den
+    return np.where(np.isfinite(out) & (den != 0), out, np.nan)
+
+
 def plsc_core(s: np.ndarray, w: np.ndarray, d: Design) -> PLScCore:
     """PLSc estimates (steps 2-5 of the module docstring) from item correlation matrices
     ``s`` (B, p, p) and PLS weights ``w`` (B, p, L; zero outside each block), for the model
@@ -89,11 +102,7 @@ def plsc_core(s: np.ndarray, w: np.ndarray, d: Design) -> PLScCore:
         wj = wn[:, bi, j]
         sjj = s[:, bi[:, None], bi[None, :]]
         if bi.size > 1 and not d.is_b[j]:
-            for b in range(nb):
-                if np.isfinite(wj[b]).all() and np.isfinite(sjj[b]).all() and var[b, j] > 0:
-                    rho[b, j] = block_rho_a(sjj[b], wj[b])
-                else:
-                    rho[b, j] = np.nan
+            rho[:, j] = rho_a_batch(sjj, wj)
             with np.errstate(invalid="ignore"):
                 lam[:, bi] = np.sqrt(rho[:, j])[:, None] * wj / (wj**2).sum(axis=1)[:, None]
         else:   # composite: loadings = correlations of the items with the composite
@@ -116,8 +125,8 @@ def plsc_core(s: np.ndarray, w: np.ndarray, d: Design) -> PLScCore:
         beta[:, pr, k] = coef
         r2[:, k] = (coef * rhs).sum(axis=1)
     ok &= np.isfinite(beta).all(axis=(1, 2)) & np.isfinite(lam).all(axis=1)
-    eig_min = np.array([np.linalg.eigvalsh(r_star[b]).min() if ok[b] else -1.0
-                        for b in range(nb)])
+    safe = np.where(ok[:, None, None], np.nan_to_num(r_star), np.eye(L)[None])
+    eig_min = np.where(ok, np.linalg.eigvalsh(safe).min(axis=1), -1.0)
     adm = np.column_stack([((rho > 0) & (rho <= 1 + 1e-10)).all(axis=1),
                            (np.abs(np.nan_to_num(lam, nan=2.0)) <= 1 + 1e-10).all(axis=1),
                            eig_min > 1e-10])
@@ -328,8 +337,6 @@ def _batch_statistics(core: PLScCore, pls_beta: np.ndarray, d: Design,
 
 def _summary_table(keys: pd.DataFrame, est: np.ndarray, draws: np.ndarray, level: float,
                    n: int) -> pd.DataFrame:
-    out = keys.reset_index(drop=True).copy()
-    out["estimate"] = est
     if draws.shape[0] >= 2:
         se = draws.std(axis=0, ddof=1)
         lo, hi = np.quantile(draws, [(1 - level) / 2, (1 + level) / 2], axis=0)
@@ -338,13 +345,10 @@ def _summary_table(keys: pd.DataFrame, est: np.ndarray, draws: np.ndarray, level
         se = lo = hi = mean = np.full(est.size, np.nan)
     with np.errstate(divide="ignore", invalid="ignore"):
         t = est / se
-    out["boot_mean"] = mean
-    out["std_error"] = se
-    out["t_value"] = t
-    out["p_value"] = 2 * stats.t.sf(np.abs(t), df=n - 1)
-    out["ci_low"] = lo
-    out["ci_high"] = hi
-    return out
+    cols = {c: keys[c].to_numpy() for c in keys.columns}
+    cols.update({"estimate": est, "boot_mean": mean, "std_error": se, "t_value": t,
+                 "p_value": 2 * stats.t.sf(np.abs(t), df=n - 1), "ci_low": lo, "ci_high": hi})
+    return pd.DataFrame(cols)
 
 
 def _labels(keys: pd.DataFrame) -> list[str]:
