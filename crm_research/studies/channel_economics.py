@@ -5,7 +5,10 @@ figures most often quoted in eCRM texts for the cost of one banking transaction 
 (branch / face-to-face about US$1.07, telephone / contact centre about US$0.52-0.54, internet
 self-service about US$0.01-0.02; attributed to a late-1990s Booz Allen & Hamilton study of US
 banking). They are kept here as *claims* to be replaced by a firm's own unit costs; only the
-ratios between channels matter for the relative savings.
+ratios between channels matter for the relative savings. The source texts give their own
+ratios instead (:data:`TEXT_RELATIVE_COST`, source text 002): the primer and the claims audit use
+those; pass them as ``cost_per_contact`` with ``channels=TEXT_CHANNELS`` (costs in units of one
+distributor contact).
 
 For channel shares ``s_c`` (summing to 1), ``N`` contacts and unit costs ``k_c``:
 ``cost = N · Σ_c s_c k_c``; a scenario changes the shares and the difference is the saving.
@@ -20,12 +23,24 @@ import pandas as pd
 
 from crm_research.errors import ParameterError
 
-__all__ = ["CHANNELS", "CLAIMED_COST_PER_CONTACT", "channel_cost_whatif", "channel_shift_curve"]
+__all__ = ["CHANNELS", "CLAIMED_COST_PER_CONTACT", "TEXT_CHANNELS", "TEXT_RELATIVE_COST",
+           "TEXT_FACE_TO_FACE_READINGS", "channel_cost_whatif", "channel_shift_curve"]
 
 CHANNELS: tuple[str, ...] = ("face_to_face", "contact_centre", "self_service")
 
 #: Claimed unit costs (US$ per contact), see module docstring — a claim, not a measurement.
 CLAIMED_COST_PER_CONTACT: tuple[float, ...] = (1.07, 0.52, 0.01)
+
+#: Channels whose relative costs source text 002 states (L887-L897, a garbled PDF).
+TEXT_CHANNELS: tuple[str, ...] = ("distributor", "contact_centre", "self_service")
+#: Cost per contact relative to a contact through a distributor, as source text 002 states it:
+#: a contact-centre contact ≈ 1/10 of a distributor contact (L889-L891) and a web self-service
+#: contact ≈ 1/20 of a contact-centre contact (L893-L895), so 1 : 0.1 : 0.005.
+TEXT_RELATIVE_COST: tuple[float, ...] = (1.0, 0.1, 0.005)
+#: The garbled face-to-face ratio (L891-L893): a contact-centre contact costs 1/3 or 1/30 of a
+#: face-to-face contact (two readings of the garbled words); face-to-face cost in contact-centre
+#: units.
+TEXT_FACE_TO_FACE_READINGS: tuple[float, ...] = (3.0, 30.0)
 
 
 def _vector(values: Sequence[float], name: str, channels: Sequence[str]) -> np.ndarray:
