@@ -150,7 +150,11 @@ def qini_coefficient(y: Any, score: Any, t: Any) -> float:
 
 
 def uplift_auc(y: Any, score: Any, t: Any) -> float:
-    """Normalised area under the uplift curve (= sklift ``uplift_auc_score``)."""
+    """Normalised area under the uplift curve (= sklift ``uplift_auc_score``); 0/1 outcomes
+    only, since sklift's perfect ordering compares the outcome with the treatment flag."""
+    if not np.isin(np.asarray(y, dtype=float), (0.0, 1.0)).all():
+        raise ParameterError("uplift_auc needs a 0/1 outcome (its perfect curve is defined "
+                             "for responders only); use qini_coefficient for amounts")
     return _normalised(uplift_curve(y, score, t), perfect_uplift_curve(y, t))
 
 
@@ -208,21 +212,22 @@ def _check_scores(scores: pd.DataFrame) -> None:
 def qini_table(scores: pd.DataFrame, top_share: float = 0.1) -> pd.DataFrame:
     """Metrics per model of a long score table (``UpliftResult.scores``).
 
-    Columns: model, kind, n, qini_coefficient, uplift_auc, qini_area (area between the model's
-    Qini curve and the random line, per customer), uplift_at_top (observed uplift in the top
+    Columns: model, kind, n, qini_coefficient, uplift_auc (NaN for amounts), qini_area (area
+    between the model's Qini curve and the random line, per customer²), uplift_at_top
+    (observed uplift in the top
     ``top_share``), outcome_type ('binary' as sklift; 'numeric' = our extension).
     """
     _check_scores(scores)
     rows = []
     for model, part in scores.groupby("model", sort=False):
         y, s, t = part["outcome"], part["uplift"], part["treatment"]
+        binary = bool(np.isin(np.asarray(y, dtype=float), (0.0, 1.0)).all())
         x, q = qini_curve(y, s, t)
         base = _area(np.array([0.0, x[-1]]), np.array([0.0, q[-1]]))
-        binary = bool(np.isin(np.asarray(y, dtype=float), (0.0, 1.0)).all())
         rows.append({
             "model": model, "kind": part["kind"].iloc[0] if "kind" in part else "",
             "n": len(part), "qini_coefficient": qini_coefficient(y, s, t),
-            "uplift_auc": uplift_auc(y, s, t),
+            "uplift_auc": uplift_auc(y, s, t) if binary else np.nan,
             "qini_area": (_area(x, q) - base) / (len(part) ** 2),
             "uplift_at_top": uplift_at_k(y, s, t, top_share),
             "outcome_type": "binary" if binary else "numeric",
