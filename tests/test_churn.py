@@ -1,4 +1,4 @@
-"""Tests of crm_research.churn.models (via the crm_research.churn facade).
+"""Tests of crm_research.churn.{rates, design, logit, prediction} (via crm_research.churn).
 
 Three kinds: hand-checkable cases and published values, recovery of known truth on simulated
 data, and hypothesis property tests.
@@ -38,7 +38,7 @@ Z95 = 1.959963984540054
     (1, 29, 0.0061, 0.1718),
 ])
 def test_wilson_matches_newcombe_table(k, n, low, high):
-    lo, hi = churn.wilson_interval(k, n)
+    lo, hi = churn.proportion_ci(k, n)
     assert lo == pytest.approx(low, abs=5e-5)
     assert hi == pytest.approx(high, abs=5e-5)
 
@@ -49,7 +49,7 @@ def test_wilson_equals_formula_on_small_case():
     p = k / n
     centre = (p + z**2 / (2 * n)) / (1 + z**2 / n)
     half = z / (1 + z**2 / n) * math.sqrt(p * (1 - p) / n + z**2 / (4 * n**2))
-    lo, hi = churn.wilson_interval(k, n)
+    lo, hi = churn.proportion_ci(k, n)
     assert lo == pytest.approx(centre - half, abs=1e-14)
     assert hi == pytest.approx(centre + half, abs=1e-14)
     # R: prop.test(3, 10, correct = FALSE)$conf.int -> 0.1077913 0.6032219
@@ -61,25 +61,25 @@ def test_wilson_other_level_matches_statsmodels():
 
     for k, n in [(7, 40), (0, 5), (12, 12), (300, 1000)]:
         expected = proportion_confint(k, n, alpha=0.1, method="wilson")
-        assert churn.wilson_interval(k, n, level=0.9) == pytest.approx(expected, abs=1e-12)
+        assert churn.proportion_ci(k, n, level=0.9) == pytest.approx(expected, abs=1e-12)
 
 
 @given(n=st.integers(1, 5000), frac=st.floats(0, 1), level=st.floats(0.5, 0.999))
 @settings(max_examples=150, deadline=None)
 def test_wilson_contains_rate_and_is_ordered(n, frac, level):
     k = int(round(frac * n))
-    lo, hi = churn.wilson_interval(k, n, level)
+    lo, hi = churn.proportion_ci(k, n, level)
     assert 0.0 <= lo <= k / n + 1e-12
     assert k / n - 1e-12 <= hi <= 1.0
-    lo2, hi2 = churn.wilson_interval(k, n, min(0.9999, level + 0.0005))
+    lo2, hi2 = churn.proportion_ci(k, n, min(0.9999, level + 0.0005))
     assert lo2 <= lo + 1e-12 and hi2 >= hi - 1e-12  # higher level, wider interval
 
 
 def test_wilson_rejects_bad_input():
     with pytest.raises(DataError, match="0 <= k <= n"):
-        churn.wilson_interval(5, 3)
+        churn.proportion_ci(5, 3)
     with pytest.raises(ParameterError, match="level"):
-        churn.wilson_interval(1, 3, level=1.5)
+        churn.proportion_ci(1, 3, level=1.5)
 
 
 # --------------------------------------------------------------------------------------------
@@ -102,7 +102,7 @@ def test_churn_rates_hand_case():
     assert list(out["n"]) == [10, 6, 4]
     assert list(out["churned"]) == [3, 1, 2]
     assert out["rate"].tolist() == pytest.approx([0.3, 1 / 6, 0.5])
-    lo, hi = churn.wilson_interval(2, 4)
+    lo, hi = churn.proportion_ci(2, 4)
     assert out.loc[2, "ci_low"] == pytest.approx(lo) and out.loc[2, "ci_high"] == pytest.approx(hi)
     # Pearson chi-square (no correction) on [[1, 5], [2, 2]] by hand: expected = row*col/N
     obs = np.array([[1, 5], [2, 2]], dtype=float)
@@ -192,9 +192,10 @@ def test_logit_odds_ratio_equals_cross_product_ratio():
     assert row["odds_ratio"] == pytest.approx(a * d / (b * c), rel=1e-9)
     # Woolf's standard error of log OR = sqrt(1/a + 1/b + 1/c + 1/d)
     se = math.sqrt(1 / a + 1 / b + 1 / c + 1 / d)
-    assert row["std_err"] == pytest.approx(se, rel=1e-7)
-    assert row["ci_low"] == pytest.approx(math.exp(math.log(a * d / (b * c)) - Z95 * se),
-                                          rel=1e-7)
+    assert row["std_error"] == pytest.approx(se, rel=1e-7)
+    assert row["odds_ratio_ci_low"] == pytest.approx(
+        math.exp(math.log(a * d / (b * c)) - Z95 * se), rel=1e-7)
+    assert row["ci_low"] == pytest.approx(math.log(a * d / (b * c)) - Z95 * se, rel=1e-7)
     intercept = res.table.set_index("term").loc["Intercept"]
     assert intercept["odds_ratio"] == pytest.approx(c / d, rel=1e-9)
     assert res.n == 200 and res.n_events == 45
@@ -213,8 +214,8 @@ def test_logit_recovers_simulated_coefficients():
     truth = {"Intercept": -1.0, "x": 0.8, "plan[T.plus]": 0.5, "plan[T.pro]": -0.7, "flag": 0.6}
     tab = res.table.set_index("term")
     for term, beta in truth.items():
-        assert abs(tab.loc[term, "coef"] - beta) < 4 * tab.loc[term, "std_err"], term
-        assert tab.loc[term, "std_err"] < 0.06
+        assert abs(tab.loc[term, "estimate"] - beta) < 4 * tab.loc[term, "std_error"], term
+        assert tab.loc[term, "std_error"] < 0.06
     assert res.reference_levels == {"plan": "basic"}
     assert res.lr_p < 1e-10 and 0 < res.mcfadden_r2 < 1
 
@@ -226,8 +227,10 @@ def test_logit_matches_wald_definitions():
     res = churn.fit_logit(df, "churn", ["x"], level=0.9)
     tab = res.table
     z90 = stats.norm.ppf(0.95)
-    assert np.allclose(tab["ci_high"], np.exp(tab["coef"] + z90 * tab["std_err"]))
-    assert np.allclose(tab["p_value"], 2 * stats.norm.sf(abs(tab["coef"] / tab["std_err"])))
+    assert np.allclose(tab["odds_ratio_ci_high"],
+                       np.exp(tab["estimate"] + z90 * tab["std_error"]))
+    assert np.allclose(tab["ci_high"], tab["estimate"] + z90 * tab["std_error"])
+    assert np.allclose(tab["p_value"], 2 * stats.norm.sf(abs(tab["estimate"] / tab["std_error"])))
     assert res.aic == pytest.approx(-2 * res.log_likelihood + 4)
 
 
@@ -366,7 +369,7 @@ def test_cv_recovers_true_auc_and_is_deterministic():
     cov = ["x1", "x2", "plan", "flag"]
     res = churn.cross_validate_churn(df, "churn", cov, models="logit", n_folds=5, seed=7)
     true_auc = churn.classification_metrics(df["churn"], p_true)["roc_auc"]
-    s = res.summary.set_index(["model", "metric"])
+    s = res.table.set_index(["model", "metric"])
     assert s.loc[("logit", "roc_auc"), "pooled"] == pytest.approx(true_auc, abs=0.015)
     true_brier = churn.classification_metrics(df["churn"], p_true)["brier"]
     assert s.loc[("logit", "brier"), "pooled"] == pytest.approx(true_brier, abs=0.005)
@@ -378,7 +381,7 @@ def test_cv_recovers_true_auc_and_is_deterministic():
     pred = res.predictions
     assert sorted(pred["row"]) == list(range(3000))
     again = churn.cross_validate_churn(df, "churn", cov, models="logit", n_folds=5, seed=7)
-    pd.testing.assert_frame_equal(res.summary, again.summary)
+    pd.testing.assert_frame_equal(res.table, again.table)
     other = churn.cross_validate_churn(df, "churn", cov, models="logit", n_folds=5, seed=8)
     assert not np.allclose(other.predictions["p"], res.predictions["p"])
 
@@ -389,7 +392,7 @@ def test_cv_noise_only_gives_chance_auc_and_gbm_runs():
     df["churn"] = np.random.default_rng(9).permutation(df["churn"].to_numpy())
     res = churn.cross_validate_churn(df, "churn", ["x1", "x2", "plan", "noise"],
                                      models=["logit", "gbm"], n_folds=3, seed=0)
-    s = res.summary.set_index(["model", "metric"])
+    s = res.table.set_index(["model", "metric"])
     assert abs(s.loc[("logit", "roc_auc"), "pooled"] - 0.5) < 0.05
     assert abs(s.loc[("gbm", "roc_auc"), "pooled"] - 0.5) < 0.06
     cal = res.calibration("logit")
@@ -420,7 +423,7 @@ def test_logit_agrees_with_unpenalised_sklearn():
     res = churn.fit_logit(df, "churn", ["x1", "x2", "plan", "flag"])
     X = churn.design_matrix(df, ["x1", "x2", "plan", "flag"])
     sk = LogisticRegression(C=float("inf"), tol=1e-10, max_iter=10000).fit(X, df["churn"])
-    ours = res.table.set_index("term")["coef"]
+    ours = res.table.set_index("term")["estimate"]
     assert ours["Intercept"] == pytest.approx(sk.intercept_[0], abs=1e-5)
     assert ours[list(X.columns)].to_numpy() == pytest.approx(sk.coef_[0], abs=1e-5)
 

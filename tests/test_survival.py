@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -38,7 +39,7 @@ def test_km_tiny_hand_computed():
     v3 = 1 / 30 + 1 / 20 + 1 / 6
     assert v3 == pytest.approx(0.25)
     s3 = 4 / 9
-    assert cur.loc[3.0, "std_err"] == pytest.approx(s3 * math.sqrt(v3))
+    assert cur.loc[3.0, "std_error"] == pytest.approx(s3 * math.sqrt(v3))
     assert cur.loc[3.0, "ci_low"] == pytest.approx(s3 * math.exp(-Z95 * 0.5))
     assert cur.loc[3.0, "ci_high"] == pytest.approx(min(1.0, s3 * math.exp(Z95 * 0.5)))
     # log-log: exp(-exp(log(-log S) ± z sqrt(V)/|log S|))
@@ -125,7 +126,7 @@ def test_km_input_errors():
     df = _tiny()
     with pytest.raises(ParameterError, match="exactly one"):
         churn.kaplan_meier(df, "t", event="churned", censor="churned")
-    with pytest.raises(DataError, match="row 2"):
+    with pytest.raises(DataError, match="data row 3 "):
         churn.kaplan_meier(df.assign(t=[1, 2, -1, 3, 4, 5]), "t", event="churned")
     with pytest.raises(DataError, match="bool or 0/1"):
         churn.kaplan_meier(df.assign(churned=[1, 2, 0, 1, 0, 1]), "t", event="churned")
@@ -203,13 +204,15 @@ def test_cox_matches_direct_efron_maximisation():
     X = np.column_stack([x, grp == "q", grp == "r"]).astype(float)
     opt = optimize.minimize(_efron_negloglik, np.zeros(3), args=(X, t, e), method="BFGS",
                             options={"gtol": 1e-9})
-    assert res.table["coef"].to_numpy() == pytest.approx(opt.x, abs=2e-5)
+    assert res.table["estimate"].to_numpy() == pytest.approx(opt.x, abs=2e-5)
     assert res.log_likelihood == pytest.approx(-opt.fun, abs=1e-6)
     assert list(res.table["term"]) == ["x", "grp[T.q]", "grp[T.r]"]
     assert res.reference_levels == {"grp": "p"}
     tab = res.table
-    assert np.allclose(tab["hazard_ratio"], np.exp(tab["coef"]))
-    assert np.allclose(tab["ci_low"], np.exp(tab["coef"] - Z95 * tab["std_err"]))
+    assert np.allclose(tab["hazard_ratio"], np.exp(tab["estimate"]))
+    assert np.allclose(tab["hazard_ratio_ci_low"],
+                       np.exp(tab["estimate"] - Z95 * tab["std_error"]))
+    assert np.allclose(tab["ci_low"], tab["estimate"] - Z95 * tab["std_error"])
 
 
 def test_cox_recovers_log_hazard_ratios_and_ph_holds():
@@ -225,10 +228,13 @@ def test_cox_recovers_log_hazard_ratios_and_ph_holds():
     res = churn.fit_cox(df, "t", ["x", "flag"], censor="c")
     tab = res.table.set_index("term")
     for term, b in zip(["x", "flag"], beta, strict=True):
-        assert abs(tab.loc[term, "coef"] - b) < 4 * tab.loc[term, "std_err"]
-        assert tab.loc[term, "ci_low"] < math.exp(b) < tab.loc[term, "ci_high"]
+        assert abs(tab.loc[term, "estimate"] - b) < 4 * tab.loc[term, "std_error"]
+        assert tab.loc[term, "hazard_ratio_ci_low"] < math.exp(b) < tab.loc[term,
+                                                                             "hazard_ratio_ci_high"]
+        assert tab.loc[term, "ci_low"] < b < tab.loc[term, "ci_high"]
     assert res.ph_test["p_value"].min() > 0.01
-    assert list(res.ph_test["term"]) == ["x", "flag"]
+    assert list(res.ph_test["term"]) == ["x", "flag", "GLOBAL"]
+    assert res.ph_test["df"].tolist() == [1, 1, 2]
     assert res.n == n and res.n_events == int((1 - df["c"]).sum())
     assert 0.5 < res.concordance < 1
 
@@ -332,8 +338,9 @@ def test_cox_with_entry_matches_direct_efron():
         return -ll
 
     opt = optimize.minimize(negll, np.zeros(1), method="BFGS", options={"gtol": 1e-9})
-    assert res.table.loc[0, "coef"] == pytest.approx(opt.x[0], abs=2e-5)
-    assert res.ph_test["p_value"].isna().all()
+    assert res.table.loc[0, "estimate"] == pytest.approx(opt.x[0], abs=2e-5)
+    # the PH score test respects delayed entry (checked against R in test_zph_matches_r)
+    assert np.isfinite(res.ph_test["statistic"]).all()
 
 
 def test_plot_km_returns_figure():
@@ -350,3 +357,154 @@ def test_plot_km_returns_figure():
     plt.close(fig)
     with pytest.raises(ParameterError):
         plot_km(df)
+
+
+# --------------------------------------------------------------------------------------------
+# proportional-hazards score test (R survival >= 3.0 cox.zph)
+# --------------------------------------------------------------------------------------------
+
+REFERENCE = Path(__file__).parent / "reference"
+TELCO_COX = ["contract", "internet_service", "payment_method", "monthly_charges",
+             "paperless_billing", "senior_citizen", "partner", "dependents"]
+
+
+def _zph_tiny() -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    # R survival tests/zph.R: time 9, 1, 1+, 6, 6, 8+ with x = 0, 1, 1, 1, 0, 0
+    return (np.array([9, 1, 1, 6, 6, 8.0]), np.array([1, 1, 0, 1, 1, 0.0]),
+            np.array([0, 1, 1, 1, 0, 0.0]))
+
+
+def _hand_score_test(U: np.ndarray, imat: np.ndarray, g: np.ndarray) -> float:
+    """Score test of (β, θ) = (β̂, 0) from per-death score and information terms."""
+    u = np.array([U.sum(), (g * U).sum()])
+    i2 = np.array([[imat.sum(), (g * imat).sum()], [(g * imat).sum(), (g * g * imat).sum()]])
+    return float(u @ np.linalg.solve(i2, u))
+
+
+def test_zph_hand_computed_breslow_and_efron():
+    # closed-form MLEs and per-death score / information (Therneau, R survival tests/zph.R)
+    t, e, x = _zph_tiny()
+    g = np.array([1, 6, 6, 9.0])  # the four death times
+    r = (3 + math.sqrt(33)) / 2   # Breslow: exp(beta-hat)
+    U = np.array([1 / (r + 1), 3 / (r + 3), -r / (r + 3), 0])
+    im = np.array([r / (r + 1) ** 2, 3 * r / (r + 3) ** 2, 3 * r / (r + 3) ** 2, 0])
+    for transform, gg in (("identity", g), ("log", np.log(g))):
+        res = churn.cox_zph(t, e, x, [math.log(r)], transform=transform, ties="breslow")
+        assert res.loc[0, "statistic"] == pytest.approx(_hand_score_test(U, im, gg), rel=1e-10)
+    phi = math.acos((45 / 23) * math.sqrt(3 / 23))
+    r = 2 * math.sqrt(23 / 3) * math.cos(phi / 3)  # Efron: exp(beta-hat)
+    U = np.array([1 / (r + 1), 3 / (r + 3), -r / (r + 5), 0])
+    im = np.array([r / (r + 1) ** 2, 3 * r / (r + 3) ** 2, 5 * r / (r + 5) ** 2, 0])
+    expected = _hand_score_test(U, im, np.log(g))
+    res = churn.cox_zph(t, e, x, [math.log(r)], transform="log")
+    assert res.loc[0, "statistic"] == pytest.approx(expected, rel=1e-10)
+    assert res["term"].tolist() == ["x1", "GLOBAL"]
+    # a zero start time is the same model
+    again = churn.cox_zph(t, e, x, [math.log(r)], entry=np.zeros(6), transform="log")
+    assert again.loc[0, "statistic"] == pytest.approx(expected, rel=1e-10)
+
+
+def _r_case(dataset: str) -> tuple[pd.DataFrame, str, str, list[str], str | None]:
+    if dataset == "ovarian":
+        return pd.read_csv(REFERENCE / "ovarian.csv"), "futime", "fustat", ["age", "ecog.ps"], None
+    vet = pd.read_csv(REFERENCE / "veteran.csv")
+    for level in ("smallcell", "adeno", "large"):
+        vet[f"celltype{level}"] = (vet["celltype"] == level).astype(float)
+    if dataset == "veteran_entry":
+        return vet.assign(entry=np.minimum(10, vet["time"] / 2)), "time", "status", \
+            ["trt", "karno", "age"], "entry"
+    return vet, "time", "status", ["trt", "karno", "age", "celltypesmallcell", "celltypeadeno",
+                                   "celltypelarge"], None
+
+
+def test_zph_matches_r_survival_reference_values():
+    ref = pd.read_csv(REFERENCE / "cox_zph_r.csv")
+    coefs = pd.read_csv(REFERENCE / "cox_zph_r_coef.csv")
+    # the published example output (R survival's cox.zph help page, ovarian data)
+    km = ref[(ref["dataset"] == "ovarian") & ref["call"].str.contains('"km"')]
+    assert km["chisq"].round(3).tolist() == [0.698, 2.371, 3.633]
+    for (dataset, call), want in ref.groupby(["dataset", "call"], sort=False):
+        base = "veteran" if dataset == "veteran_terms" else dataset
+        df, time, status, cols, entry = _r_case(base)
+        beta = coefs.loc[coefs["dataset"] == base, "coef"].to_numpy(dtype=float)
+        transform = call.split('transform = "')[1].split('"')[0]
+        terms = {"trt": [0], "karno": [1], "age": [2], "celltype": [3, 4, 5]} \
+            if dataset == "veteran_terms" else None
+        got = churn.cox_zph(df[time], df[status], df[cols], beta,
+                            entry=None if entry is None else df[entry], transform=transform,
+                            terms=terms)
+        assert got["statistic"].to_numpy() == pytest.approx(want["chisq"].to_numpy(),
+                                                            rel=1e-5, abs=1e-6), call
+        assert got["df"].tolist() == want["df"].astype(int).tolist(), call
+        assert got["p_value"].to_numpy() == pytest.approx(want["p"].to_numpy(), rel=1e-4,
+                                                          abs=1e-12), call
+
+
+def write_telco_design(path: str = "/tmp/telco_cox_design.csv") -> None:
+    """The Telco Cox design of tests/reference/cox_zph_r.R (for re-running the R script)."""
+    from crm_research.data.datasets import load
+
+    telco = load("telco_churn")
+    X = churn.design_matrix(telco, TELCO_COX)
+    X.columns = [c.replace("[T.", "__").replace("]", "").replace(" ", "_").replace("(", "")
+                 .replace(")", "").replace("-", "_") for c in X.columns]
+    X["tenure"] = telco["tenure"].to_numpy(float)
+    X["churn"] = telco["churn"].astype(int).to_numpy()
+    X.to_csv(path, index=False)
+
+
+def test_zph_on_telco_model_matches_r():
+    # issue 11: R gives paperless_billing 3.80 and internet_service=No 22.7 on this model
+    from crm_research.data.datasets import load
+
+    want = pd.read_csv(REFERENCE / "telco_zph_r.csv")
+    res = churn.fit_cox(load("telco_churn"), "tenure", TELCO_COX, event="churn")
+    got = res.ph_test
+    assert got["statistic"].to_numpy() == pytest.approx(want["chisq"].to_numpy(), rel=1e-4)
+    stat = got.set_index("term")["statistic"]
+    assert stat["paperless_billing"] == pytest.approx(3.797, abs=1e-3)
+    assert stat["internet_service[T.No]"] == pytest.approx(22.74, abs=1e-2)
+
+
+@settings(max_examples=15, deadline=None)
+@given(shift=st.floats(-50, 50), scale=st.floats(0.1, 10), seed=st.integers(0, 10_000))
+def test_zph_invariant_to_covariate_location_and_scale(shift, scale, seed):
+    # x -> a + b x with beta -> beta / b is the same model: the test must not change
+    rng = np.random.default_rng(seed)
+    n = 60
+    x = rng.normal(size=n)
+    t = np.ceil(rng.exponential(1 / np.exp(0.5 * x)) * 5)
+    e = (rng.random(n) < 0.8).astype(float)
+    base = churn.cox_zph(t, e, x, [0.5])
+    moved = churn.cox_zph(t, e, shift + scale * x, [0.5 / scale])
+    assert moved["statistic"].to_numpy() == pytest.approx(base["statistic"].to_numpy(),
+                                                          rel=1e-6, abs=1e-9)
+
+
+def test_zph_detects_time_varying_effect_and_not_constant_one():
+    # simulated truth: a constant hazard ratio (PH holds) vs an effect that flips sign at t = 1
+    rng = np.random.default_rng(21)
+    n = 3000
+    x = (rng.random(n) < 0.5).astype(float)
+    ph_life = rng.exponential(1 / np.exp(0.7 * x))
+    early = rng.exponential(1 / np.exp(1.0 * x))
+    late = 1 + rng.exponential(1 / np.exp(-1.0 * x))
+    tv_life = np.where(early < 1, early, late)
+    cens = rng.uniform(0, 3, n)
+    for life, violated in ((ph_life, False), (tv_life, True)):
+        df = pd.DataFrame({"t": np.minimum(life, cens), "e": (life <= cens).astype(int), "x": x})
+        res = churn.fit_cox(df, "t", ["x"], event="e")
+        p = res.ph_test.loc[0, "p_value"]
+        assert (p < 1e-6) if violated else (p > 0.01)
+
+
+def test_zph_input_errors():
+    t, e, x = _zph_tiny()
+    with pytest.raises(ParameterError, match="transform"):
+        churn.cox_zph(t, e, x, [0.1], transform="sqrt")
+    with pytest.raises(ParameterError, match="beta"):
+        churn.cox_zph(t, e, x, [0.1, 0.2])
+    with pytest.raises(EstimationError, match="no events"):
+        churn.cox_zph(t, np.zeros(6), x, [0.1])
+    with pytest.raises(DataError, match="0/1"):
+        churn.cox_zph(t, e * 2, x, [0.1])

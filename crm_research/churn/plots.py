@@ -109,21 +109,26 @@ def plot_gains(tables: Mapping[str, pd.DataFrame], title: str = "") -> object:
 
 def plot_ratio_forest(table: pd.DataFrame, ratio: str, title: str = "",
                       drop_terms: tuple[str, ...] = ("Intercept",)) -> object:
-    """Forest plot of odds or hazard ratios with their intervals on a log axis."""
-    for col in (ratio, "ci_low", "ci_high", "term"):
+    """Forest plot of odds or hazard ratios with their intervals on a log axis.
+
+    ``table`` has the columns ``term``, ``ratio`` (e.g. ``"odds_ratio"``) and its interval
+    ``{ratio}_ci_low``, ``{ratio}_ci_high`` (as the tables of ``fit_logit`` and ``fit_cox``).
+    """
+    low, high = f"{ratio}_ci_low", f"{ratio}_ci_high"
+    for col in (ratio, low, high, "term"):
         if col not in table.columns:
             raise DataError(f"plot_ratio_forest: column {col!r} missing from the table")
     sub = table[~table["term"].isin(drop_terms)].iloc[::-1]
     fig, ax = _figure(7.0, max(2.5, 0.35 * len(sub) + 1.0))
     y = np.arange(len(sub))
-    ax.errorbar(sub[ratio], y, xerr=[sub[ratio] - sub["ci_low"], sub["ci_high"] - sub[ratio]],
+    ax.errorbar(sub[ratio], y, xerr=[sub[ratio] - sub[low], sub[high] - sub[ratio]],
                 fmt="o", color="C0", capsize=2, markersize=4)
     ax.axvline(1.0, color="grey", linestyle="--", linewidth=0.8)
     ax.set_xscale("log")
     from matplotlib.ticker import FixedLocator, NullFormatter
 
-    lo = float(np.nanmin(sub["ci_low"].to_numpy(dtype=float).clip(1e-12)))
-    hi = float(np.nanmax(sub["ci_high"].to_numpy(dtype=float)))
+    lo = float(np.nanmin(sub[low].to_numpy(dtype=float).clip(1e-12)))
+    hi = float(np.nanmax(sub[high].to_numpy(dtype=float)))
     ticks = [v * 10.0**k for k in range(-6, 7) for v in (1, 2, 5)
              if lo / 1.5 <= v * 10.0**k <= hi * 1.5]
     ax.xaxis.set_major_locator(FixedLocator(ticks or [1.0]))

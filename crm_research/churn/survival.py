@@ -1,4 +1,4 @@
-"""Customer survival: Kaplan-Meier curves and medians, log-rank tests, Cox proportional hazards.
+"""Customer survival: Kaplan-Meier curves and medians, log-rank tests.
 
 Sources of the definitions (the fits themselves use lifelines):
 
@@ -20,13 +20,9 @@ Sources of the definitions (the fits themselves use lifelines):
 * Log-rank test (Mantel 1966; Peto & Peto 1972) of equal survival across groups: chi-square
   with (groups − 1) degrees of freedom (lifelines ``multivariate_logrank_test``; R ``survdiff``).
   Observed and expected events per group: Eᵍ = Σⱼ dⱼ·nᵍⱼ/nⱼ.
-* Cox proportional-hazards model (Cox 1972) by partial likelihood with Efron's method for tied
-  event times (lifelines ``CoxPHFitter``; R ``coxph`` default): hazard ratio exp(β) with a Wald
-  interval exp(β ± z·se) and Wald p-value; Harrell's concordance; likelihood-ratio test.
-  Proportional-hazards check: per-covariate test of a zero slope of the scaled Schoenfeld
-  residuals on a transform of time (Grambsch & Therneau 1994, Biometrika 81:515-526; lifelines
-  ``proportional_hazard_test``). This is the approximation R's ``cox.zph`` used before survival
-  3.0; current R uses an exact score test, so p-values differ slightly from today's R.
+
+Cox models and the proportional-hazards test live in :mod:`crm_research.churn.cox` and
+:mod:`crm_research.churn.zph`.
 
 Durations must be non-negative and finite. The event indicator is given either as ``event``
 (1/True = churned) or as ``censor`` (1/True = still a customer at the end of observation, e.g.
@@ -35,33 +31,26 @@ the SMCRM B2B data), in which case event = 1 − censor.
 
 from __future__ import annotations
 
-import warnings
 from collections.abc import Hashable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 import pandas as pd
 from scipy import stats
 
-from crm_research.churn.models import (
-    _check_columns,
-    _check_frame,
-    _complete_rows,
-    _no_missing,
-    _ordered_levels,
-    _py,
-    _reference_levels,
-    _z,
+from crm_research._checks import (
     binary_outcome,
-    design_matrix,
+    no_missing,
+    plain,
+    require_columns,
+    spreadsheet_rows,
 )
+from crm_research.churn.rates import critical_z, ordered_levels, require_rows
 from crm_research.errors import (
-    ConvergenceError,
     DataError,
     EstimationError,
     ParameterError,
-    SpecError,
 )
 
 __all__ = [
@@ -72,14 +61,11 @@ __all__ = [
     "median_from_curve",
     "LogRankResult",
     "logrank",
-    "CoxResult",
-    "fit_cox",
     "CI_TRANSFORMS",
-    "PH_TRANSFORMS",
+    "event_column",
 ]
 
 CI_TRANSFORMS = ("log-log", "log", "plain")
-PH_TRANSFORMS = ("km", "rank", "identity", "log")
 _TOL = float(np.sqrt(np.finfo(float).eps))
 
 
@@ -94,9 +80,9 @@ def survival_data(df: pd.DataFrame, duration: str, event: str | None = None,
     satisfy 0 <= entry <= duration. ``entries`` is None without ``entry``. Raises
     ``DataError`` naming the column and row of a bad value.
     """
-    df = _check_frame(df)
-    flag = _event_flag(event, censor)
-    _check_columns(df, [duration, flag] + ([entry] if entry else []), "survival data")
+    df = require_rows(df)
+    flag = event_column(event, censor)
+    require_columns(df, [duration, flag] + ([entry] if entry else []), "survival data")
     t_arr = _nonnegative(df, duration, "duration")
     e_arr = binary_outcome(df[flag], flag).astype(int)
     if censor is not None:
@@ -106,20 +92,20 @@ def survival_data(df: pd.DataFrame, duration: str, event: str | None = None,
     en_arr = _nonnegative(df, entry, "entry")
     bad = en_arr > t_arr
     if bad.any():
-        row = df.index[bad][0]
-        raise DataError(f"entry column {entry!r} must not exceed duration {duration!r}; row "
-                        f"{_py(row)!r} has entry {_py(en_arr[bad][0])!r} > duration "
-                        f"{_py(t_arr[bad][0])!r}")
+        row = spreadsheet_rows(bad, 1)[0]
+        raise DataError(f"entry column {entry!r} must not exceed duration {duration!r}; data "
+                        f"row {row} has entry {plain(en_arr[bad][0])!r} > duration "
+                        f"{plain(t_arr[bad][0])!r}")
     unseen = (e_arr == 1) & (en_arr >= t_arr)
     if unseen.any():
-        row = df.index[unseen][0]
-        raise DataError(f"row {_py(row)!r} has an event at its entry time ({entry!r} = "
-                        f"{duration!r} = {_py(t_arr[unseen][0])!r}); a customer is at risk only "
+        row = spreadsheet_rows(unseen, 1)[0]
+        raise DataError(f"data row {row} has an event at its entry time ({entry!r} = "
+                        f"{duration!r} = {plain(t_arr[unseen][0])!r}); a customer is at risk only "
                         "after entry, so the event cannot be counted")
     return t_arr, e_arr, en_arr
 
 
-def _event_flag(event: str | None, censor: str | None) -> str:
+def event_column(event: str | None, censor: str | None) -> str:
     """The event-indicator column: exactly one of ``event`` or ``censor`` must be given."""
     if event is not None and censor is None:
         return event
@@ -136,9 +122,9 @@ def _nonnegative(df: pd.DataFrame, column: str, what: str) -> np.ndarray:
     t_arr = t.to_numpy(dtype=float)
     bad = ~np.isfinite(t_arr) | (t_arr < 0)
     if bad.any():
-        row = t.index[bad][0]
+        row = spreadsheet_rows(bad, 1)[0]
         raise DataError(f"{what} column {column!r} must be finite and >= 0; found "
-                        f"{_py(t_arr[bad][0])!r} at row {_py(row)!r} "
+                        f"{plain(t_arr[bad][0])!r} at data row {row} (counting from 1) "
                         f"({int(bad.sum())} bad value(s))")
     return t_arr
 
@@ -155,8 +141,8 @@ def snapshot_entry(df: pd.DataFrame, duration: str, window: float,
     who left before the window (left truncation; Klein & Moeschberger 2003, sec. 4.6). The new
     column ``name`` = max(duration − window, 0) is meant for the ``entry=`` argument.
     """
-    df = _check_frame(df)
-    _check_columns(df, [duration], "snapshot_entry")
+    df = require_rows(df)
+    require_columns(df, [duration], "snapshot_entry")
     if not isinstance(window, int | float) or isinstance(window, bool) or not window > 0:
         raise ParameterError(f"snapshot_entry: window must be a positive number, got {window!r}")
     if name in df.columns:
@@ -168,10 +154,10 @@ def snapshot_entry(df: pd.DataFrame, duration: str, window: float,
 
 
 def _group_levels(df: pd.DataFrame, group: str) -> list[Hashable]:
-    _check_columns(df, [group], "survival data")
+    require_columns(df, [group], "survival data")
     s = df[group]
-    _no_missing(s, f"group column {group!r}")
-    levels = _ordered_levels(s)
+    no_missing(s, f"group column {group!r}")
+    levels = ordered_levels(s)
     if len(levels) > 50:
         raise ParameterError(f"group column {group!r} has {len(levels)} levels; at most 50 "
                              "groups are supported")
@@ -229,7 +215,7 @@ def _km_table(t: np.ndarray, e: np.ndarray, entry: np.ndarray | None, z: float,
     std_err = np.where(zero, np.nan, std_err)
     return pd.DataFrame({"time": times, "at_risk": n_risk.astype(int), "events": d.astype(int),
                          "censored": c.astype(int), "survival": surv,
-                         "std_err": std_err, "ci_low": low, "ci_high": high})
+                         "std_error": std_err, "ci_low": low, "ci_high": high})
 
 
 def median_from_curve(times: Any, values: Any, p: float = 0.5) -> float:
@@ -256,7 +242,7 @@ def median_from_curve(times: Any, values: Any, p: float = 0.5) -> float:
 @dataclass
 class KMResult:
     """Kaplan-Meier curves (``curves``: one row per group and distinct time, with ``group``,
-    ``time``, ``at_risk``, ``events``, ``censored``, ``survival``, ``std_err`` (Greenwood),
+    ``time``, ``at_risk``, ``events``, ``censored``, ``survival``, ``std_error`` (Greenwood),
     ``ci_low``, ``ci_high``) and medians (``medians``: ``group``, ``n``, ``events``,
     ``median``, ``median_ci_low``, ``median_ci_high``; NaN = not reached)."""
 
@@ -265,6 +251,19 @@ class KMResult:
     level: float
     ci_transform: str
     group: str | None = None
+
+    @property
+    def table(self) -> pd.DataFrame:
+        """The curves (the result protocol's ``table``)."""
+        return self.curves
+
+    def fit_table(self) -> pd.DataFrame:
+        """Per group: customers, events and median lifetime as (``statistic``, ``value``)."""
+        rows = []
+        for _, m in self.medians.iterrows():
+            for stat in ("n", "events", "median", "median_ci_low", "median_ci_high"):
+                rows.append({"statistic": f"{stat} ({m['group']})", "value": m[stat]})
+        return pd.DataFrame(rows)
 
     def survival_at(self, times: Sequence[float]) -> pd.DataFrame:
         """Survival and interval of each group at the given times (step function, right-
@@ -296,7 +295,7 @@ def kaplan_meier(df: pd.DataFrame, duration: str, event: str | None = None,
     Moeschberger 2003, sec. 4.6; R ``survfit(Surv(entry, time, event) ~ 1)``); the curve is then
     conditional on surviving to the smallest entry time.
     """
-    z = _z(level)
+    z = critical_z(level)
     if ci_transform not in CI_TRANSFORMS:
         raise ParameterError(f"ci_transform must be one of {list(CI_TRANSFORMS)}, got "
                              f"{ci_transform!r}")
@@ -339,11 +338,12 @@ class LogRankResult:
     p_value: float
     table: pd.DataFrame
 
-    def summary(self) -> pd.DataFrame:
-        """The test as a one-row table."""
-        return pd.DataFrame([{"test": "log-rank", "groups": len(self.table),
-                              "chi2": self.statistic, "df": self.df,
-                              "p_value": self.p_value}])
+    def fit_table(self) -> pd.DataFrame:
+        """The test as rows of (``statistic``, ``value``)."""
+        return pd.DataFrame({
+            "statistic": ["test", "groups", "chi2", "df", "p_value"],
+            "value": ["log-rank", len(self.table), self.statistic, self.df, self.p_value],
+        })
 
 
 def logrank(df: pd.DataFrame, duration: str, group: str, event: str | None = None,
@@ -401,146 +401,3 @@ def logrank(df: pd.DataFrame, duration: str, group: str, event: str | None = Non
                      "o_over_e": observed[i] / expected[i] if expected[i] > 0 else np.nan})
     return LogRankResult(statistic=stat, df=k - 1, p_value=float(stats.chi2.sf(stat, k - 1)),
                          table=pd.DataFrame(rows))
-
-
-# --------------------------------------------------------------------------------------------
-# Cox proportional hazards
-# --------------------------------------------------------------------------------------------
-
-@dataclass
-class CoxResult:
-    """A fitted Cox model.
-
-    ``table``: per term ``coef`` (log hazard ratio), ``std_err``, ``z``, ``p_value``,
-    ``hazard_ratio``, ``ci_low``, ``ci_high`` (Wald interval of the hazard ratio).
-    ``ph_test``: per term the Schoenfeld-residual test ``statistic`` (chi-square, 1 df) and
-    ``p_value`` (small p = evidence against proportional hazards for that term); NaN for a
-    model with delayed entry (not implemented in lifelines).
-    """
-
-    table: pd.DataFrame
-    ph_test: pd.DataFrame
-    n: int
-    n_events: int
-    n_dropped: int
-    log_likelihood: float
-    lr_stat: float
-    lr_df: int
-    lr_p: float
-    concordance: float
-    level: float
-    ph_transform: str
-    reference_levels: dict[str, str] = field(default_factory=dict)
-    fitted: Any = None
-
-    def fit_table(self) -> pd.DataFrame:
-        """One-row-per-statistic summary of the fit (for display)."""
-        return pd.DataFrame({
-            "statistic": ["n", "events", "rows dropped (missing / never at risk)",
-                          "partial log-likelihood",
-                          "LR chi2", "LR df", "LR p-value", "concordance (Harrell's C)"],
-            "value": [self.n, self.n_events, self.n_dropped, self.log_likelihood, self.lr_stat,
-                      self.lr_df, self.lr_p, self.concordance],
-        })
-
-
-def fit_cox(df: pd.DataFrame, duration: str, covariates: Sequence[str],
-            event: str | None = None, censor: str | None = None,
-            reference: dict[str, Any] | None = None,
-            categorical: Sequence[str] | None = None, level: float = 0.95,
-            ph_transform: str = "km", missing: str = "raise",
-            entry: str | None = None) -> CoxResult:
-    """Cox proportional-hazards model with hazard ratios and a proportional-hazards check.
-
-    Covariates are coded by ``design_matrix`` (treatment coding; see ``churn_models``). Ties:
-    Efron. ``ph_transform`` is the time transform of the Schoenfeld-residual test (``'km'``,
-    R's default, ``'rank'``, ``'identity'`` or ``'log'``). ``missing='drop'`` drops incomplete
-    rows (counted in ``n_dropped``). With ``entry`` (delayed entry) the risk set at time t is
-    {i: entry_i < t <= duration_i}; rows with entry = duration are never at risk and are left
-    out (counted in ``n_dropped``) (lifelines ``entry_col``; R ``coxph(Surv(entry, time,
-    event) ~ ...)``). Fitting failures (non-convergence, separation) are raised as
-    ``ConvergenceError`` / ``EstimationError``.
-    """
-    from lifelines import CoxPHFitter
-    from lifelines.exceptions import ConvergenceError as LLConvergenceError
-    from lifelines.exceptions import ConvergenceWarning as LLConvergenceWarning
-    from lifelines.statistics import proportional_hazard_test
-
-    z = _z(level)
-    if ph_transform not in PH_TRANSFORMS:
-        raise ParameterError(f"ph_transform must be one of {list(PH_TRANSFORMS)}, got "
-                             f"{ph_transform!r}")
-    df = _check_frame(df)
-    covariates = list(covariates)
-    if not covariates:
-        raise SpecError("fit_cox: no covariates given")
-    flag = _event_flag(event, censor)
-    time_cols = [duration, flag] + ([entry] if entry else [])
-    _check_columns(df, [*time_cols, *covariates], "fit_cox")
-    data = _complete_rows(df, [*time_cols, *covariates], missing)
-    n_dropped = len(df) - len(data)
-    t, e, en = survival_data(data, duration, event, censor, entry)
-    if en is not None and np.any(en >= t):
-        # censored at their entry time: never at risk, no contribution to the partial likelihood
-        keep = en < t
-        data, t, e, en = data[keep], t[keep], e[keep], en[keep]
-        n_dropped += int((~keep).sum())
-    if e.sum() == 0:
-        raise EstimationError("fit_cox: there are no events; hazard ratios are undefined")
-    X = design_matrix(data, covariates, reference=reference, categorical=categorical)
-    reserved = {"__duration", "__event", "__entry"}
-    if reserved & set(X.columns):
-        raise SpecError(f"fit_cox: covariate names {sorted(reserved)} are reserved")
-    frame = X.reset_index(drop=True).copy()
-    frame["__duration"] = t
-    frame["__event"] = e
-    if en is not None:
-        frame["__entry"] = en
-    cph = CoxPHFitter(penalizer=0.0)
-    with warnings.catch_warnings():
-        warnings.simplefilter("error", LLConvergenceWarning)
-        try:
-            cph.fit(frame, duration_col="__duration", event_col="__event",
-                    entry_col="__entry" if en is not None else None)
-        except LLConvergenceWarning as exc:
-            raise EstimationError(f"fit_cox: the fit is unstable — some covariate (nearly) "
-                                  f"separates churners from stayers or has too little "
-                                  f"variation ({str(exc).splitlines()[0]})") from exc
-        except LLConvergenceError as exc:
-            raise ConvergenceError(f"fit_cox: Newton-Raphson failed to converge: {exc}") from exc
-    params = cph.params_.reindex(X.columns).to_numpy(dtype=float)
-    se = cph.standard_errors_.reindex(X.columns).to_numpy(dtype=float)
-    if not np.all(np.isfinite(se)):
-        raise EstimationError("fit_cox: non-finite standard errors (singular information)")
-    zval = params / se
-    table = pd.DataFrame({
-        "term": list(X.columns), "coef": params, "std_err": se, "z": zval,
-        "p_value": 2.0 * stats.norm.sf(np.abs(zval)), "hazard_ratio": np.exp(params),
-        "ci_low": np.exp(params - z * se), "ci_high": np.exp(params + z * se),
-    })
-    if en is None:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            ph = proportional_hazard_test(cph, frame, time_transform=ph_transform)
-        ph_sum = ph.summary
-        ph_table = pd.DataFrame({
-            "term": [str(i if not isinstance(i, tuple) else i[0]) for i in ph_sum.index],
-            "statistic": ph_sum["test_statistic"].to_numpy(dtype=float),
-            "p_value": ph_sum["p"].to_numpy(dtype=float),
-        })
-        ph_table = ph_table.set_index("term").reindex(list(X.columns)).reset_index()
-        ph_table["transform"] = ph_transform
-    else:  # lifelines has no Schoenfeld residuals under delayed entry
-        ph_table = pd.DataFrame({"term": list(X.columns), "statistic": np.nan,
-                                 "p_value": np.nan,
-                                 "transform": "not available with delayed entry"})
-    lr = cph.log_likelihood_ratio_test()
-    return CoxResult(
-        table=table, ph_test=ph_table, n=len(t), n_events=int(e.sum()), n_dropped=n_dropped,
-        log_likelihood=float(cph.log_likelihood_), lr_stat=float(lr.test_statistic),
-        lr_df=int(lr.degrees_freedom), lr_p=float(lr.p_value),
-        concordance=float(cph.concordance_index_), level=float(level),
-        ph_transform=ph_transform,
-        reference_levels=_reference_levels(data, covariates, X, reference),
-        fitted=cph,
-    )
