@@ -11,8 +11,16 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from statsmodels.stats.proportion import samplesize_proportions_2indep_onetail
 
+from crm_research.churn.rates import churn_rate
+from crm_research.clv.concentration import customers_for_share, lorenz_curve
+from crm_research.clv.retention import retention_clv
 from crm_research.errors import DataError, ParameterError
 from crm_research.studies import primer as P
+
+
+def _share(values, top=0.2, allow_negative=False):
+    """The primer's top-x% share (no bootstrap): engine top_share, interpolated."""
+    return P.pareto_share_ci(values, top, n_boot=0, allow_negative=allow_negative)["share"]
 
 # --------------------------------------------------------------------------- funnel
 
@@ -55,12 +63,12 @@ def test_funnel_from_flags_counts_nested_stages():
 
 def test_retention_clv_known_values():
     # Gupta & Lehmann margin multiple r/(1+d-r): 4.5 at r = .9, d = .1; 2.5 at r = .8, i = .12
-    assert P.retention_clv(1, 0.9, 0.1) == pytest.approx(4.5)
+    assert retention_clv(1, 0.9, 0.1) == pytest.approx(4.5)
     assert P.margin_multiple(0.8, 0.12) == pytest.approx(2.5)
-    assert P.retention_clv(100, 0.9, 0.1, timing="start") == pytest.approx(100 * 1.1 / 0.2)
+    assert retention_clv(100, 0.9, 0.1, timing="start") == pytest.approx(100 * 1.1 / 0.2)
     # start = margin + end
-    assert P.retention_clv(7, 0.6, 0.05, timing="start") == pytest.approx(
-        7 + P.retention_clv(7, 0.6, 0.05))
+    assert retention_clv(7, 0.6, 0.05, timing="start") == pytest.approx(
+        7 + retention_clv(7, 0.6, 0.05))
 
 
 def test_retention_clv_finite_horizon_equals_explicit_sum():
@@ -68,25 +76,25 @@ def test_retention_clv_finite_horizon_equals_explicit_sum():
     for h in (0, 1, 2, 5, 30):
         end = sum(m * r ** t / (1 + d) ** t for t in range(1, h + 1))
         start = sum(m * r ** t / (1 + d) ** t for t in range(0, h + 1))
-        assert P.retention_clv(m, r, d, h, "end") == pytest.approx(end, rel=1e-12, abs=1e-12)
-        assert P.retention_clv(m, r, d, h, "start") == pytest.approx(start, rel=1e-12)
+        assert retention_clv(m, r, d, h, "end") == pytest.approx(end, rel=1e-12, abs=1e-12)
+        assert retention_clv(m, r, d, h, "start") == pytest.approx(start, rel=1e-12)
     # two-period hand value: 100*0.8/1.1 + 100*0.64/1.21
-    assert P.retention_clv(100, 0.8, 0.1, 2) == pytest.approx(72.72727272727 + 52.89256198347)
+    assert retention_clv(100, 0.8, 0.1, 2) == pytest.approx(72.72727272727 + 52.89256198347)
     # r/(1+d) = 1: every term is m
-    assert P.retention_clv(3, 1.0, 0.0, 4) == pytest.approx(12)
+    assert retention_clv(3, 1.0, 0.0, 4) == pytest.approx(12)
     # long finite horizon converges to the infinite one
-    assert P.retention_clv(m, r, d, 2000) == pytest.approx(P.retention_clv(m, r, d))
+    assert retention_clv(m, r, d, 2000) == pytest.approx(retention_clv(m, r, d))
 
 
 def test_retention_clv_errors():
     with pytest.raises(ParameterError, match="retention"):
-        P.retention_clv(1, 1.2, 0.1)
+        retention_clv(1, 1.2, 0.1)
     with pytest.raises(ParameterError, match="timing"):
-        P.retention_clv(1, 0.5, 0.1, timing="middle")
+        retention_clv(1, 0.5, 0.1, timing="middle")
     with pytest.raises(ParameterError, match="infinite"):
-        P.retention_clv(1, 1.0, 0.0)
+        retention_clv(1, 1.0, 0.0)
     with pytest.raises(ParameterError, match="horizon"):
-        P.retention_clv(1, 0.5, 0.1, horizon=-1)
+        retention_clv(1, 0.5, 0.1, horizon=-1)
 
 
 def test_retention_uplift_closed_form():
@@ -113,13 +121,13 @@ def test_retention_clv_grid_shape():
        d=st.floats(0.0, 0.5), dd=st.floats(0.001, 0.2),
        h=st.one_of(st.none(), st.integers(1, 60)), timing=st.sampled_from(["end", "start"]))
 def test_clv_monotone_in_retention_margin_discount(m, r, dr, d, dd, h, timing):
-    base = P.retention_clv(m, r, d, h, timing)
-    assert P.retention_clv(m, r + dr, d, h, timing) > base
+    base = retention_clv(m, r, d, h, timing)
+    assert retention_clv(m, r + dr, d, h, timing) > base
     if r > 0:  # with r = 0 the 'end' CLV is 0 whatever the margin and discount
-        assert P.retention_clv(m * 1.5, r, d, h, timing) > base
-        assert P.retention_clv(m, r, d + dd, h, timing) < base
+        assert retention_clv(m * 1.5, r, d, h, timing) > base
+        assert retention_clv(m, r, d + dd, h, timing) < base
     else:
-        assert P.retention_clv(m, r, d + dd, h, timing) == pytest.approx(base)
+        assert retention_clv(m, r, d + dd, h, timing) == pytest.approx(base)
 
 
 # --------------------------------------------------------------------------- sample size
@@ -196,13 +204,13 @@ def test_sample_size_recovers_power_by_simulation():
 
 
 def test_churn_rate_and_annualisation():
-    res = P.churn_rate(30, 1000)
-    assert res["churn_rate"] == pytest.approx(0.03)
+    res = churn_rate(30, 1000, method="exact")
+    assert res["rate"] == pytest.approx(0.03)
     assert res["ci_low"] < 0.03 < res["ci_high"]
     assert P.annualise_churn(0.03, 12) == pytest.approx(1 - 0.97 ** 12)
     assert P.annualise_churn(0.0, 12) == 0.0
-    with pytest.raises(DataError, match="exceeds"):
-        P.churn_rate(5, 4)
+    with pytest.raises(DataError, match="churned <= n"):
+        churn_rate(5, 4)
 
 
 def test_exact_ci_matches_beta_quantiles():
@@ -229,14 +237,14 @@ def test_lapse_share_hand_case():
 
 def test_pareto_share_hand_values():
     v = [50, 20, 10, 10, 5, 5, 0, 0, 0, 0]
-    assert P.pareto_share(v, 0.2) == pytest.approx(0.7)
-    assert P.pareto_share(v, 0.25) == pytest.approx((70 + 0.5 * 10) / 100)
-    assert P.pareto_share(v, 0.0) == 0.0
-    assert P.pareto_share(v, 1.0) == pytest.approx(1.0)
-    assert P.pareto_share([1, 1, 1, 1], 0.5) == pytest.approx(0.5)
+    assert _share(v, 0.2) == pytest.approx(0.7)
+    assert _share(v, 0.25) == pytest.approx((70 + 0.5 * 10) / 100)
+    assert _share(v, 0.0) == 0.0
+    assert _share(v, 1.0) == pytest.approx(1.0)
+    assert _share([1, 1, 1, 1], 0.5) == pytest.approx(0.5)
     with pytest.raises(DataError, match="negative"):
-        P.pareto_share([1, -1, 3])
-    assert P.pareto_share([10, -2, 2], 1 / 3, allow_negative=True) == pytest.approx(1.0)
+        _share([1, -1, 3])
+    assert _share([10, -2, 2], 1 / 3, allow_negative=True) == pytest.approx(1.0)
 
 
 @settings(max_examples=80, deadline=None)
@@ -244,10 +252,10 @@ def test_pareto_share_hand_values():
        .filter(lambda v: sum(v) > 0),
        top=st.floats(0, 1))
 def test_pareto_share_between_x_and_one(vals, top):
-    s = P.pareto_share(vals, top)
+    s = _share(vals, top)
     assert top - 1e-9 <= s <= 1 + 1e-9
     # monotone in top
-    assert P.pareto_share(vals, min(1.0, top + 0.1)) >= s - 1e-12
+    assert _share(vals, min(1.0, top + 0.1)) >= s - 1e-12
 
 
 def test_pareto_ci_seeded_and_curve():
@@ -257,7 +265,7 @@ def test_pareto_ci_seeded_and_curve():
     b = P.pareto_share_ci(v, 0.2, n_boot=200, seed=5)
     assert a == b
     assert a["ci_low"] < a["share"] < a["ci_high"]
-    curve = P.pareto_curve(v, points=11)
+    curve = lorenz_curve(v, points=11, top_down=True)
     assert curve["value_share"].iloc[0] == 0 and curve["value_share"].iloc[-1] == \
         pytest.approx(1)
     assert np.all(np.diff(curve["value_share"]) >= 0)
@@ -269,7 +277,7 @@ def test_pareto_share_recovers_lognormal_truth():
     sigma, x = 1.2, 0.2
     truth = 1 - stats.norm.cdf(stats.norm.ppf(1 - x) - sigma)
     v = np.random.default_rng(11).lognormal(0, sigma, 200_000)
-    assert P.pareto_share(v, x) == pytest.approx(truth, abs=0.01)
+    assert _share(v, x) == pytest.approx(truth, abs=0.01)
 
 
 # --------------------------------------------------------------------------- loyalty & lift
@@ -370,9 +378,9 @@ def test_rate_by_group_and_headlines():
 def test_customer_share_for_value_share_inverts_pareto():
     v = np.random.default_rng(2).lognormal(0, 1, 300)
     for q in (0.1, 0.5, 0.8, 0.95):
-        x = P.customer_share_for_value_share(v, q)
-        assert P.pareto_share(v, x) == pytest.approx(q, abs=1e-9)
-    assert P.customer_share_for_value_share([50, 20, 10, 10, 5, 5, 0, 0, 0, 0], 0.5) == \
+        x = customers_for_share(v, q, "interpolate")
+        assert _share(v, x) == pytest.approx(q, abs=1e-9)
+    assert customers_for_share([50, 20, 10, 10, 5, 5, 0, 0, 0, 0], 0.5, "interpolate") == \
         pytest.approx(0.1)
 
 
@@ -393,6 +401,6 @@ def test_score_summary_and_tables():
 def test_snapshot_churn_rate_excludes_new_customers():
     df = pd.DataFrame({"churn": [True, False, False, True, False], "tenure": [3, 0, 5, 1, 0]})
     res = P.snapshot_churn_rate(df)
-    assert (res["lost"], res["at_start"]) == (2, 3)
+    assert (res["churned"], res["n"]) == (2, 3)
     with pytest.raises(DataError, match="'tenure'"):
         P.snapshot_churn_rate(df.drop(columns="tenure"))

@@ -107,11 +107,11 @@ def annual_churn_estimates(b2b: pd.DataFrame, telco: pd.DataFrame, cdnow: pd.Dat
                          "after one year; interval from the ends of both survival intervals"})
     require_columns(telco, ["churn", "tenure"], "telco_churn")
     cr = primer.snapshot_churn_rate(telco, "churn", "tenure", 1, level)
-    ann = [primer.annualise_churn(cr[k], 12) for k in ("churn_rate", "ci_low", "ci_high")]
+    ann = [primer.annualise_churn(cr[k], 12) for k in ("rate", "ci_low", "ci_high")]
     rows.append({"data_used": "telco_churn", "estimate": ann[0], "ci_low": ann[1],
                  "ci_high": ann[2],
-                 "note": f"monthly churn {cr['churn_rate']:.3f} ({cr['lost']} of "
-                         f"{cr['at_start']} customers with tenure >= 1 left last month), "
+                 "note": f"monthly churn {cr['rate']:.3f} ({cr['churned']} of "
+                         f"{cr['n']} customers with tenure >= 1 left last month), "
                          "annualised as 1-(1-c)^12; IBM's sample data, not a firm's books"})
     for name, log, win in (("cdnow_master", cdnow, CDNOW_WINDOW),
                            ("online_retail", retail_log, ONLINE_RETAIL_WINDOW)):
@@ -174,7 +174,7 @@ def claim_retention_profit(b2b: pd.DataFrame, acq_ret: pd.DataFrame,
     001-85: the same computation, two claims with different bands).
 
     For each baseline annual retention r of :func:`retention_baselines`, the % change of the
-    infinite-horizon retention CLV (:func:`crm_research.studies.primer.retention_clv`, ``timing``)
+    infinite-horizon retention CLV (:func:`crm_research.clv.retention.retention_clv`, ``timing``)
     when r rises to r + ``delta``. With constant margin the margin cancels: the change is
     100·δ(1+d)/(r(1+d−r−δ)) for end timing. One more row adds the acquisition cost (SMCRM
     acquisition data: margin and cost from :func:`smcrm_margin_and_acquisition_cost`, retention

@@ -7,7 +7,10 @@ the retention formula), :mod:`.rates` (churn and other rates with exact interval
 :mod:`.customer_base` (marketing funnel of a purchase log, share of wallet and cross-buy,
 profit-maximising spend, profit deciles, win-back targeting), :mod:`.frameworks` (the texts'
 definitions and frameworks as data) and :mod:`.data` (transaction logs, glossary).
-The names below are the primer's public API.
+The names below are the primer's public API. Formulas that are engines live in their domain
+and are called from here: the CLV formula (:func:`crm_research.clv.retention.retention_clv`),
+top-x% share and Lorenz curve (:mod:`crm_research.clv.concentration`), churn rates and
+proportion intervals (:mod:`crm_research.churn.rates`).
 """
 
 from crm_research.studies.primer.campaign import (
@@ -26,15 +29,11 @@ from crm_research.studies.primer.clv_formula import (
     clv_formula_table,
     clv_formula_vs_model,
     margin_multiple,
-    retention_clv,
     retention_clv_grid,
     retention_uplift,
 )
 from crm_research.studies.primer.concentration import (
-    customer_share_for_value_share,
     customer_totals,
-    pareto_curve,
-    pareto_share,
     pareto_share_ci,
     pareto_table,
 )
@@ -52,7 +51,6 @@ from crm_research.studies.primer.loyalty import (
 )
 from crm_research.studies.primer.rates import (
     annualise_churn,
-    churn_rate,
     crm_type_headlines,
     exact_proportion_ci,
     lapse_share,
@@ -65,12 +63,11 @@ __all__ = [
     "SampleSize", "campaign_cell_vs_rollout", "campaign_test_cell", "funnel_from_flags",
     "funnel_rates", "minimum_detectable_rate", "power_two_proportions", "response_lift",
     "sample_size_two_proportions",
-    "TIMINGS", "clv_formula_table", "clv_formula_vs_model", "margin_multiple", "retention_clv",
+    "TIMINGS", "clv_formula_table", "clv_formula_vs_model", "margin_multiple",
     "retention_clv_grid", "retention_uplift",
-    "customer_share_for_value_share", "customer_totals", "pareto_curve", "pareto_share",
-    "pareto_share_ci", "pareto_table",
+    "customer_totals", "pareto_share_ci", "pareto_table",
     "GLOSSARY_COLUMNS", "TRANSACTION_DATASETS", "load_glossary", "transaction_log",
     "attitudinal_loyalty", "dick_basu_segments", "repeat_buyer_share", "repeat_buyer_table",
-    "annualise_churn", "churn_rate", "crm_type_headlines", "exact_proportion_ci", "lapse_share",
+    "annualise_churn", "crm_type_headlines", "exact_proportion_ci", "lapse_share",
     "rate_by_group", "score_summary", "snapshot_churn_rate",
 ]

@@ -18,47 +18,17 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 
+from crm_research.clv.retention import TIMINGS, retention_clv
 from crm_research.errors import DataError, ParameterError
-from crm_research.studies.primer.args import number, whole_number
+from crm_research.studies.primer.args import number
 
-TIMINGS = ("end", "start")
+__all__ = ["TIMINGS", "margin_multiple", "retention_clv_grid", "clv_formula_table",
+           "retention_uplift", "clv_formula_vs_model"]
 
 
 # --------------------------------------------------------------------------- CLV by formula
-
-def _check_clv_args(margin: float, retention: float, discount_rate: float, timing: str,
-                    horizon: int | None) -> tuple[float, float, float, int | None]:
-    m = number(margin, "margin")
-    r = number(retention, "retention", 0.0, 1.0)
-    d = number(discount_rate, "discount_rate", 0.0)
-    if timing not in TIMINGS:
-        raise ParameterError(f"timing must be one of {list(TIMINGS)}, got {timing!r}")
-    if horizon is not None:
-        horizon = whole_number(horizon, "horizon", 0, "a non-negative integer or None")
-    elif r >= 1 + d:
-        raise ParameterError("infinite-horizon CLV needs retention < 1 + discount_rate "
-                             f"(got r = {r}, d = {d})")
-    return m, r, d, horizon
-
-
-def retention_clv(margin: float, retention: float, discount_rate: float,
-                  horizon: int | None = None, timing: str = "end") -> float:
-    """CLV of one customer by the retention formula (module docstring for both timings).
-
-    ``horizon`` = number of future periods H (None = infinite). ``timing="end"``:
-    Σ_{t=1..H} m·r^t/(1+d)^t (→ m·r/(1+d−r)); ``timing="start"``: Σ_{t=0..H} (→
-    m·(1+d)/(1+d−r)). Margin, retention and discount rate refer to the same period length.
-    """
-    m, r, d, h = _check_clv_args(margin, retention, discount_rate, timing, horizon)
-    q = r / (1.0 + d)
-    a = 1 if timing == "end" else 0
-    if h is None:
-        return m * q ** a / (1.0 - q)
-    if h < a:
-        return 0.0
-    if q == 1.0:
-        return m * (h - a + 1)
-    return m * (q ** a - q ** (h + 1)) / (1.0 - q)
+# The formula itself lives in crm_research.clv.retention.retention_clv (one implementation);
+# the functions below are the primer's tables and what-ifs built on it.
 
 
 def margin_multiple(retention: float, discount_rate: float, timing: str = "end") -> float:
@@ -124,12 +94,12 @@ def clv_formula_vs_model(survivors: Sequence[float], margin: float, discount_rat
     * formula, constant retention = first-period retention n_1/n_0;
     * formula, constant retention = mean retention over the fitted periods (n_k/n_0)^(1/k);
     * model: shifted-beta-geometric fitted to n_0..n_k (Fader & Hardie 2007,
-      :func:`crm_research.clv.value.fit_sbg`), whose retention rises with tenure;
+      :func:`crm_research.clv.sbg.fit_sbg`), whose retention rises with tenure;
     * observed: the same sum with the observed survival S(t) = n_t/n_0 over the periods
       available (a truncated, lower-bound value).
     k = ``fit_periods``; H = ``horizon``. Columns: method, retention_used, clv.
     """
-    from crm_research.clv.value import fit_sbg, sbg_expected_lifetime_value
+    from crm_research.clv.sbg import fit_sbg, sbg_expected_lifetime_value
 
     n = np.asarray(survivors, dtype=float)
     k = int(fit_periods)

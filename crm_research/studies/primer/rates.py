@@ -10,49 +10,33 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 
-from crm_research._checks import binary_outcome, check_level, require_columns
+from crm_research._checks import binary_outcome, require_columns
+from crm_research.churn.rates import churn_rate, proportion_ci
 from crm_research.errors import DataError, ParameterError
 from crm_research.studies.primer.args import number
 
 
 def exact_proportion_ci(successes: int, n: int, level: float = 0.95) -> tuple[float, float]:
-    """Clopper-Pearson (1934) exact interval for a binomial proportion successes/n."""
-    if n <= 0:
-        raise DataError(f"proportion: need n > 0 trials, got {n}")
-    if not 0 <= successes <= n:
-        raise DataError(f"proportion: successes {successes} outside [0, {n}]")
-    ci = stats.binomtest(int(successes), int(n)).proportion_ci(check_level(level),
-                                                               method="exact")
-    return float(ci.low), float(ci.high)
+    """Clopper-Pearson (1934) exact interval of successes/n: the engine's
+    :func:`crm_research.churn.rates.proportion_ci` with ``method="exact"``."""
+    return proportion_ci(successes, n, level, method="exact")
 
 
 # --------------------------------------------------------------------------- churn
-
-def churn_rate(lost: int, at_start: int, level: float = 0.95) -> dict[str, float]:
-    """Churn rate = lost / at_start with its exact (Clopper-Pearson) interval."""
-    if isinstance(lost, bool) or isinstance(at_start, bool):
-        raise ParameterError("lost and at_start must be counts")
-    n = int(number(at_start, "at_start", 0.0, lo_open=True))
-    x = int(number(lost, "lost", 0.0))
-    if x > n:
-        raise DataError(f"churn rate: lost ({x}) exceeds customers at start ({n})")
-    lo, hi = exact_proportion_ci(x, n, level)
-    return {"lost": x, "at_start": n, "churn_rate": x / n, "ci_low": lo, "ci_high": hi}
-
 
 def snapshot_churn_rate(df: pd.DataFrame, churn_col: str = "churn",
                         tenure_col: str = "tenure", min_tenure: float = 1,
                         level: float = 0.95) -> dict[str, float]:
     """Churn rate of the last period from a customer snapshot that flags who left in it (e.g.
     Telco: ``churn`` = left within the last month): customers at the start of the period are
-    those with tenure ≥ ``min_tenure`` periods (newer ones joined during it). Returns
-    :func:`churn_rate`'s dictionary."""
+    those with tenure ≥ ``min_tenure`` periods (newer ones joined during it). Returns the
+    dictionary of :func:`crm_research.churn.rates.churn_rate` (churned, n, rate, ci_low,
+    ci_high, method; exact interval)."""
     require_columns(df, [churn_col, tenure_col], "snapshot churn")
     y = binary_outcome(df[churn_col], churn_col)
     at_start = pd.to_numeric(df[tenure_col], errors="coerce") >= float(min_tenure)
-    return churn_rate(int(y[at_start].sum()), int(at_start.sum()), level)
+    return churn_rate(int(y[at_start].sum()), int(at_start.sum()), level, method="exact")
 
 
 def annualise_churn(rate: float, periods_per_year: float) -> float:
