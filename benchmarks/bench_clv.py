@@ -10,8 +10,8 @@ from __future__ import annotations
 import numpy as np
 from _timing import best_of
 
+from crm_research.clv.bgnbd import fit_bgnbd
 from crm_research.clv.simulate import simulate_bgnbd, simulate_transaction_log
-from crm_research.clv.value import fit_bgnbd
 from crm_research.data.transactions import summarize_transactions
 
 REPEATS = 3

@@ -24,10 +24,11 @@ import numpy as np
 from scipy.special import betaln, digamma, expit, gammaln, hyp2f1
 
 from crm_research.clv.core import (
-    FitResult,
+    TransactionFit,
     check_params,
     check_rfm,
     fit_mle,
+    rfm_columns,
     weighted_rows,
     weighted_sum,
 )
@@ -123,6 +124,29 @@ def bgnbd_loglik(params, frequency, recency, T) -> np.ndarray:
     return _loglik(theta, _Data(x, t_x, T, np.ones(len(x))))
 
 
+class BGNBDFit(TransactionFit):
+    """A fitted BG/NBD model; predictions use FHL 2005 eq. 8-10 at the estimates."""
+
+    NAMES = NAMES
+    MODEL = MODEL
+
+    def expected_purchases(self, t) -> np.ndarray:
+        """E[X(t)] of a new customer (eq. 9)."""
+        return bgnbd_expected_purchases(self.params, t)
+
+    def conditional_expected_purchases(self, t, summary) -> np.ndarray:
+        """E[Y(t) | x, t_x, T] of each customer of ``summary`` (eq. 10)."""
+        return bgnbd_conditional_expected_purchases(self.params, t, *rfm_columns(summary, MODEL))
+
+    def probability_alive(self, summary) -> np.ndarray:
+        """P(alive | x, t_x, T) of each customer of ``summary``."""
+        return bgnbd_probability_alive(self.params, *rfm_columns(summary, MODEL))
+
+    def probability_n_purchases(self, t, n) -> np.ndarray:
+        """P(X(t) = n) of a new customer (eq. 8)."""
+        return bgnbd_probability_n_purchases(self.params, t, n)
+
+
 def fit_bgnbd(
     frequency,
     recency,
@@ -132,14 +156,21 @@ def fit_bgnbd(
     l2: float = 0.0,
     start=(1.0, 3.0, 1.0, 3.0),
     raise_on_failure: bool = True,
-) -> FitResult:
+    level: float = 0.95,
+    maxiter: int = 1000,
+    max_seconds: float | None = 300.0,
+    bounds=None,
+) -> BGNBDFit:
     """Maximum-likelihood BG/NBD fit (see :mod:`crm_research.clv.core` for the mechanism).
 
     ``collapse=True`` first merges identical (x, t_x, T) rows into weighted rows (same
     estimates, faster). ``weights`` (optional) are per-row customer counts. Start values
     (1, 3, 1, 3) are those of BTYD's ``bgnbd.EstimateParameters``. A fit that does not
-    converge (e.g. a -> 0, b -> infinity: no dropout, the NBD limit) raises
-    :class:`ConvergenceError` unless ``raise_on_failure=False`` (then ``converged`` is False).
+    converge (e.g. a -> 0, b -> infinity: no dropout, the NBD limit, status ``"boundary"``)
+    raises :class:`ConvergenceError` unless ``raise_on_failure=False`` (then ``converged`` is
+    False and ``status`` says why). ``level`` is the level of the intervals in ``.table``;
+    ``maxiter``, ``max_seconds`` and ``bounds`` are the budget and box of
+    :func:`crm_research.clv.core.fit_mle`.
     """
     x, t_x, T = check_rfm(frequency, recency, T, MODEL)
     x, t_x, T, w = weighted_rows(MODEL, x, t_x, T, weights, collapse)
@@ -147,6 +178,8 @@ def fit_bgnbd(
     return fit_mle(
         MODEL, NAMES, lambda th: _loglik(th, d), np.asarray(start, float), w,
         loglik_grad=lambda th: _loglik_grad(th, d), l2=l2, raise_on_failure=raise_on_failure,
+        level=level, maxiter=maxiter, max_seconds=max_seconds, bounds=bounds,
+        result_class=BGNBDFit,
     )
 
 

@@ -7,7 +7,10 @@ parameters). :func:`fit_mle` then
 1. minimises ``-sum_i w_i * ll_i(theta) + l2 * sum_k theta_k**2`` over ``log(theta)`` (all model
    parameters are positive) with ``scipy.optimize.minimize`` (L-BFGS-B; analytic gradient when
    the model has one, central differences otherwise), ``w_i`` being row weights (the number of
-   customers sharing a collapsed (x, t_x, T) row, see :func:`collapse_rows`);
+   customers sharing a collapsed (x, t_x, T) row, see :func:`collapse_rows`), inside a box
+   ``lower <= theta <= upper`` (default 1e-6 .. 1e6) with an iteration and a wall-time budget;
+   a fit whose optimum lies on the box (a degenerate limit of the model, e.g. Pareto/NBD with
+   no dropout, s -> 0) ends with status ``"boundary"`` instead of creeping towards it;
 2. polishes the optimum with Newton steps on a numerical Hessian in log-parameter space;
 3. reports standard errors from the inverse of that Hessian, transformed to the original scale
    by the delta method: ``cov(theta) = D cov(log theta) D`` with ``D = diag(theta)``. At an
@@ -21,26 +24,40 @@ unpenalised log-likelihood at the estimate.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import ClassVar
 
 import numpy as np
 import pandas as pd
 from scipy import optimize
+from scipy.special import ndtri
 
+from crm_research._checks import check_level, require_columns
 from crm_research.errors import ConvergenceError, DataError, EstimationError, ParameterError
 
 LLFunc = Callable[[np.ndarray], np.ndarray]
 GradFunc = Callable[[np.ndarray], tuple[np.ndarray, np.ndarray]]
 
 
+#: Fit statuses (``FitResult.status``); only ``"converged"`` has ``converged=True``.
+STATUSES = ("converged", "boundary", "iteration limit", "time limit", "not converged",
+            "given")
+
+
 @dataclass
 class FitResult:
-    """A fitted customer-value model.
+    """A fitted customer-value model (result protocol: :attr:`table`, :meth:`fit_table`).
 
     ``params`` and ``std_errors`` are indexed by parameter name (original scale);
     ``log_likelihood`` is the unpenalised maximum; ``n`` the number of customers (sum of
-    weights); ``n_rows`` the rows seen by the optimiser (fewer when collapsed).
+    weights); ``n_rows`` the rows seen by the optimiser (fewer when collapsed). ``status`` is
+    one of :data:`STATUSES`: ``"boundary"`` means a parameter ended on the bound of the search
+    box (the likelihood keeps rising towards a degenerate limit of the model, e.g. no dropout);
+    ``"iteration limit"`` / ``"time limit"`` mean the budget ran out first. Confidence
+    intervals are Wald intervals on the log scale (the scale of the fit; they stay positive):
+    ``estimate * exp(+-z * std_error / estimate)`` at level :attr:`level`.
     """
 
     model: str
@@ -52,23 +69,83 @@ class FitResult:
     converged: bool
     n_iter: int
     message: str
+    status: str = "converged"
     l2: float = 0.0
+    level: float = 0.95
+    max_gradient: float = float("nan")
+    seconds: float = float("nan")
+    at_bound: tuple[str, ...] = ()
     covariance: pd.DataFrame = field(default_factory=pd.DataFrame)
 
-    def to_frame(self) -> pd.DataFrame:
-        """Table ``parameter, estimate, std_error``; a last row carries ``log_likelihood``."""
-        rows = pd.DataFrame(
-            {
-                "parameter": list(self.params.index),
-                "estimate": self.params.to_numpy(dtype=float),
-                "std_error": self.std_errors.reindex(self.params.index).to_numpy(dtype=float),
-            }
-        )
-        ll = pd.DataFrame(
-            {"parameter": ["log_likelihood"], "estimate": [self.log_likelihood],
-             "std_error": [np.nan]}
-        )
-        return pd.concat([rows, ll], ignore_index=True)
+    #: parameter names and display name of the model (set by each model's result class)
+    NAMES: ClassVar[list[str]] = []
+    MODEL: ClassVar[str] = ""
+
+    @classmethod
+    def from_params(cls, params) -> FitResult:
+        """A result holding given parameter values (status ``"given"``, nothing fitted): to
+        predict at published or hypothetical values with the model's methods."""
+        if not cls.NAMES:
+            raise ParameterError(f"{cls.__name__} has no model; use a model's result class")
+        theta = check_params(params, cls.NAMES, cls.MODEL)
+        nan = pd.Series(np.nan, index=cls.NAMES, name="std_error")
+        return cls(model=cls.MODEL, params=pd.Series(theta, index=cls.NAMES, name="estimate"),
+                   std_errors=nan, log_likelihood=float("nan"), n=0.0, n_rows=0,
+                   converged=False, n_iter=0, message="parameters given, not estimated",
+                   status="given")
+
+    @property
+    def table(self) -> pd.DataFrame:
+        """``parameter, estimate, std_error, ci_low, ci_high`` (log-scale Wald intervals)."""
+        est = self.params.to_numpy(dtype=float)
+        se = self.std_errors.reindex(self.params.index).to_numpy(dtype=float)
+        z = float(ndtri(0.5 + self.level / 2))
+        with np.errstate(divide="ignore", invalid="ignore"):
+            half = z * se / est
+        return pd.DataFrame({"parameter": list(self.params.index), "estimate": est,
+                             "std_error": se, "ci_low": est * np.exp(-half),
+                             "ci_high": est * np.exp(half)})
+
+    def fit_table(self) -> pd.DataFrame:
+        """``statistic, value``: model, status, converged, log-likelihood, AIC, BIC, customers,
+        rows fitted, parameters, iterations, seconds, max |gradient|, l2, level, message."""
+        k = len(self.params)
+        aic = 2 * k - 2 * self.log_likelihood
+        bic = k * np.log(max(self.n, 1.0)) - 2 * self.log_likelihood
+        rows = [("model", self.model), ("status", self.status), ("converged", self.converged),
+                ("log_likelihood", self.log_likelihood), ("AIC", aic), ("BIC", bic),
+                ("customers", self.n), ("rows_fitted", self.n_rows), ("parameters", k),
+                ("iterations", self.n_iter), ("seconds", self.seconds),
+                ("max_gradient", self.max_gradient), ("at_bound", ", ".join(self.at_bound)),
+                ("l2", self.l2), ("level", self.level), ("message", self.message)]
+        return pd.DataFrame({"statistic": [r[0] for r in rows],
+                             "value": pd.Series([r[1] for r in rows], dtype=object)})
+
+
+class TransactionFit(FitResult):
+    """A fitted purchase-count model (BG/NBD, Pareto/NBD): predictions through its methods.
+
+    ``summary`` arguments are per-customer frames with ``frequency``, ``recency`` and ``T``
+    (as from :func:`crm_research.data.transactions.summarize_transactions`).
+    """
+
+    def expected_purchases(self, t) -> np.ndarray:
+        """E[X(t)]: expected repeat purchases of a new customer in (0, t]."""
+        raise NotImplementedError
+
+    def conditional_expected_purchases(self, t, summary: pd.DataFrame) -> np.ndarray:
+        """E[Y(t) | x, t_x, T]: expected purchases in (T, T + t] of each customer."""
+        raise NotImplementedError
+
+    def probability_alive(self, summary: pd.DataFrame) -> np.ndarray:
+        """P(alive | x, t_x, T) of each customer."""
+        raise NotImplementedError
+
+
+def rfm_columns(summary: pd.DataFrame, model: str) -> tuple[pd.Series, pd.Series, pd.Series]:
+    """The ``frequency``, ``recency``, ``T`` columns of a customer summary (DataError if absent)."""
+    require_columns(summary, ["frequency", "recency", "T"], f"{model} customer summary")
+    return summary["frequency"], summary["recency"], summary["T"]
 
 
 def collapse_rows(*columns: np.ndarray) -> tuple[list[np.ndarray], np.ndarray]:
@@ -171,6 +248,30 @@ def _hessian_from_gradient(g: Callable[[np.ndarray], np.ndarray], z: np.ndarray,
     return (H + H.T) / 2
 
 
+#: Default search box of every model parameter (original scale). The fits run on log(theta);
+#: a parameter ending on a bound marks a degenerate limit of the model (status "boundary").
+DEFAULT_BOUNDS = (1e-6, 1e6)
+
+
+def _bounds_for(names: list[str], bounds) -> list[tuple[float, float]]:
+    """Per-parameter (lower, upper) on the original scale: one pair for all or a dict."""
+    if bounds is None:
+        bounds = DEFAULT_BOUNDS
+    if isinstance(bounds, dict):
+        pairs = [tuple(bounds.get(k, DEFAULT_BOUNDS)) for k in names]
+    else:
+        pairs = [tuple(bounds)] * len(names)
+    for k, (lo, hi) in zip(names, pairs, strict=True):
+        if not (0 < lo < hi and np.isfinite(hi)):
+            raise ParameterError(f"bounds of {k!r} must satisfy 0 < lower < upper < inf, "
+                                 f"got ({lo}, {hi})")
+    return [(float(lo), float(hi)) for lo, hi in pairs]
+
+
+class _TimeUp(Exception):
+    pass
+
+
 def fit_mle(
     model: str,
     names: list[str],
@@ -179,22 +280,41 @@ def fit_mle(
     weights: np.ndarray,
     loglik_grad: GradFunc | None = None,
     l2: float = 0.0,
-    maxiter: int = 2000,
+    maxiter: int = 1000,
+    max_seconds: float | None = 300.0,
+    bounds=None,
+    level: float = 0.95,
     raise_on_failure: bool = True,
+    result_class: type[FitResult] = FitResult,
 ) -> FitResult:
-    """Maximise ``sum w_i ll_i(theta)`` over positive ``theta`` (see module docstring).
+    """Maximise ``sum w_i ll_i(theta)`` over ``theta`` in a box (see module docstring).
 
     ``loglik(theta)`` returns the per-row log-likelihood array; ``loglik_grad(theta)`` (optional)
-    returns ``(weighted total ll, gradient of it w.r.t. theta)``.
+    returns ``(weighted total ll, gradient of it w.r.t. theta)``. The search runs on log(theta)
+    inside ``bounds`` (default :data:`DEFAULT_BOUNDS`; a pair for all parameters or a dict by
+    name) with at most ``maxiter`` L-BFGS-B iterations and ``max_seconds`` of wall time
+    (``None``: no time limit). The result's ``status`` says how the search ended (converged,
+    boundary, iteration limit, time limit, not converged); unless converged, a
+    :class:`ConvergenceError` is raised when ``raise_on_failure`` is true.
     """
     if l2 < 0 or not np.isfinite(l2):
         raise ParameterError(f"l2 penalty must be a finite number >= 0, got {l2}")
+    if isinstance(maxiter, bool) or not isinstance(maxiter, (int, np.integer)) or maxiter < 1:
+        raise ParameterError(f"maxiter must be a positive integer, got {maxiter!r}")
+    if max_seconds is not None and not (np.isfinite(max_seconds) and max_seconds > 0):
+        raise ParameterError(f"max_seconds must be a positive number or None, got {max_seconds}")
+    level = check_level(level)
+    box = _bounds_for(names, bounds)
+    lo_z = np.log([b[0] for b in box])
+    hi_z = np.log([b[1] for b in box])
     x0 = np.asarray(x0, dtype=float)
     if np.any(x0 <= 0) or not np.all(np.isfinite(x0)):
         raise ParameterError(f"{model}: start values must be positive and finite, got {x0}")
     w = np.asarray(weights, dtype=float)
     n_total = float(w.sum())
     scale = max(n_total, 1.0)  # objective scaled per customer for a well-conditioned optimiser
+    t_start = time.perf_counter()
+    deadline = None if max_seconds is None else t_start + float(max_seconds)
 
     def total_ll(theta: np.ndarray) -> float:
         with np.errstate(all="ignore"):
@@ -225,69 +345,106 @@ def fit_mle(
     def grad_only(z: np.ndarray) -> np.ndarray:
         return obj_and_grad(z)[1] * scale
 
-    z0 = np.log(x0)
+    z0 = np.clip(np.log(x0), lo_z, hi_z)
     if objective(z0) >= 1e299:
         raise EstimationError(f"{model}: the log-likelihood is not finite at the start values")
+
+    timed_out = False
+
+    def callback(intermediate_result=None) -> None:
+        nonlocal timed_out
+        if deadline is not None and time.perf_counter() > deadline:
+            timed_out = True
+            raise StopIteration
+
     res = optimize.minimize(
-        obj_and_grad, z0, jac=True, method="L-BFGS-B",
-        options={"maxiter": maxiter, "ftol": 1e-15, "gtol": 1e-10, "maxcor": 20},
+        obj_and_grad, z0, jac=True, method="L-BFGS-B", callback=callback,
+        bounds=list(zip(lo_z, hi_z, strict=True)),
+        options={"maxiter": int(maxiter), "ftol": 1e-15, "gtol": 1e-10, "maxcor": 20},
     )
     z = res.x
+    on_bound = (z <= lo_z + 1e-6) | (z >= hi_z - 1e-6)
+    at_bound = tuple(n for n, b in zip(names, on_bound, strict=True) if b)
+    free = ~on_bound
 
     def grad_and_hess(zz: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         if loglik_grad is not None:
             return grad_only(zz), _hessian_from_gradient(grad_only, zz)
         return _central_gradient(objective, zz), numerical_hessian(objective, zz)
 
-    # Newton polish (log scale): a few steps on one numerical Hessian, accepted only when the
-    # objective does not increase; the Hessian is recomputed at the end if the point moved.
-    g, H = grad_and_hess(z)
-    moved = 0.0
-    f_cur = objective(z)
-    for _ in range(5):
-        try:
-            step = np.linalg.solve(H, g)
-        except np.linalg.LinAlgError:
-            break
-        if not np.all(np.isfinite(step)) or np.max(np.abs(step)) > 1.0:
-            break
-        z_new = z - step
-        f_new = objective(z_new)
-        if f_new > f_cur + 1e-12 * abs(f_cur):
-            break
-        z, f_cur = z_new, f_new
-        moved += float(np.max(np.abs(step)))
-        g = grad_only(z) if loglik_grad is not None else _central_gradient(objective, z)
-        if np.max(np.abs(step)) < 1e-9:
-            break
-    if moved > 1e-4:
+    g = np.full(len(z), np.nan)
+    H = np.full((len(z), len(z)), np.nan)
+    if not at_bound and not timed_out:
+        # Newton polish (log scale): a few steps on one numerical Hessian, accepted only when
+        # the objective does not increase; the Hessian is recomputed if the point moved.
         g, H = grad_and_hess(z)
-    gnorm = float(np.max(np.abs(g)))
+        moved = 0.0
+        f_cur = objective(z)
+        for _ in range(5):
+            try:
+                step = np.linalg.solve(H, g)
+            except np.linalg.LinAlgError:
+                break
+            if not np.all(np.isfinite(step)) or np.max(np.abs(step)) > 1.0:
+                break
+            z_new = z - step
+            if np.any(z_new <= lo_z) or np.any(z_new >= hi_z):
+                break
+            f_new = objective(z_new)
+            if f_new > f_cur + 1e-12 * abs(f_cur):
+                break
+            z, f_cur = z_new, f_new
+            moved += float(np.max(np.abs(step)))
+            g = grad_only(z) if loglik_grad is not None else _central_gradient(objective, z)
+            if np.max(np.abs(step)) < 1e-9:
+                break
+        if moved > 1e-4:
+            g, H = grad_and_hess(z)
+    elif not timed_out:
+        g = grad_only(z)
+    gfree = np.abs(g[free]) if free.any() else np.zeros(1)
+    gnorm = float(np.nanmax(gfree)) if np.any(np.isfinite(gfree)) else float("nan")
     theta = np.exp(z)
     ll = total_ll(theta)
-    # Converged when the gradient (log scale, per customer) is small and the Hessian is PD.
     cov = np.full((len(z), len(z)), np.nan)
     pd_ok = False
-    try:
-        eig = np.linalg.eigvalsh(H)
-        if np.all(eig > 0):
-            cov_log = np.linalg.inv(H)
-            cov = cov_log * np.outer(theta, theta)
-            pd_ok = True
-    except np.linalg.LinAlgError:
-        pass
-    converged = bool(np.isfinite(ll) and gnorm / scale < 1e-4 and pd_ok)
+    if not at_bound and np.all(np.isfinite(H)):
+        try:
+            eig = np.linalg.eigvalsh(H)
+            if np.all(eig > 0):
+                cov = np.linalg.inv(H) * np.outer(theta, theta)
+                pd_ok = True
+        except np.linalg.LinAlgError:
+            pass
+    small_grad = bool(np.isfinite(ll) and np.isfinite(gnorm) and gnorm / scale < 1e-4)
     msg = str(res.message)
-    if not pd_ok:
-        msg += "; Hessian not positive definite (no standard errors)"
+    if timed_out:
+        status = "time limit"
+        msg = f"stopped after {max_seconds:g} s (time budget)"
+    elif at_bound:
+        status = "boundary"
+        msg = (f"parameter(s) {list(at_bound)} ended on the bound of the search box "
+               f"{[box[names.index(k)] for k in at_bound]}: the likelihood rises towards a "
+               "degenerate limit of the model (no standard errors)")
+    elif small_grad and pd_ok:
+        status = "converged"
+    elif res.nit >= maxiter:
+        status = "iteration limit"
+        msg = f"stopped after {maxiter} iterations (iteration budget)"
+    else:
+        status = "not converged"
+        if not pd_ok:
+            msg += "; Hessian not positive definite (no standard errors)"
+    converged = status == "converged"
     if not converged and raise_on_failure:
         raise ConvergenceError(
-            f"{model}: maximum-likelihood fit did not converge ({msg}; max |gradient| "
-            f"{gnorm:.3g}, estimates {dict(zip(names, np.round(theta, 6), strict=True))}); "
-            "try other start values or an l2 penalty"
+            f"{model}: maximum-likelihood fit did not converge ({status}: {msg}; max |gradient| "
+            f"{gnorm:.3g}, estimates {dict(zip(names, np.round(theta, 6).tolist(), strict=True))});"
+            " try other start values or an l2 penalty, or pass raise_on_failure=False to get "
+            "the fit with its status"
         )
     se = np.sqrt(np.where(np.diag(cov) >= 0, np.diag(cov), np.nan))
-    return FitResult(
+    return result_class(
         model=model,
         params=pd.Series(theta, index=names, name="estimate"),
         std_errors=pd.Series(se, index=names, name="std_error"),
@@ -297,7 +454,12 @@ def fit_mle(
         converged=converged,
         n_iter=int(res.nit),
         message=msg,
+        status=status,
         l2=l2,
+        level=level,
+        max_gradient=gnorm / scale if np.isfinite(gnorm) else float("nan"),
+        seconds=time.perf_counter() - t_start,
+        at_bound=at_bound,
         covariance=pd.DataFrame(cov, index=names, columns=names),
     )
 

@@ -24,7 +24,6 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 from scipy.special import gammaln
 
 from crm_research.clv.core import FitResult, check_params, collapse_rows, fit_mle
@@ -67,11 +66,34 @@ def gamma_gamma_loglik(params, frequency, monetary) -> np.ndarray:
     return _loglik(theta, x, m)
 
 
+class GammaGammaFit(FitResult):
+    """A fitted Gamma-Gamma spend model."""
+
+    NAMES = NAMES
+    MODEL = MODEL
+
+    def conditional_spend(self, frequency, monetary) -> np.ndarray:
+        """E[M | m_x, x] per customer (population mean where x = 0)."""
+        return gamma_gamma_conditional_spend(self.params, frequency, monetary)
+
+    def population_mean(self) -> float:
+        """E[Z] = p gamma / (q - 1)."""
+        return gamma_gamma_population_mean(self.params)
+
+
+#: Search box: the scale gamma is in money units (a currency with large units needs room).
+BOUNDS = {"p": (1e-6, 1e6), "q": (1e-6, 1e6), "gamma": (1e-12, 1e15)}
+
+
 def fit_gamma_gamma(frequency, monetary, collapse: bool = True, l2: float = 0.0,
-                    start=(1.0, 1.0, 1.0), raise_on_failure: bool = True) -> FitResult:
+                    start=(1.0, 1.0, 1.0), raise_on_failure: bool = True,
+                    level: float = 0.95, maxiter: int = 1000,
+                    max_seconds: float | None = 300.0, bounds=None) -> GammaGammaFit:
     """Maximum-likelihood Gamma-Gamma fit on the customers with x > 0 and m_x > 0.
 
     Customers with x = 0 (no repeat purchase) or a zero mean are skipped, as in the note.
+    ``level``, ``maxiter``, ``max_seconds`` and ``bounds`` (default :data:`BOUNDS`) as in
+    :func:`crm_research.clv.core.fit_mle`.
     """
     x, m = _check(frequency, monetary, drop=True)
     w = np.ones(len(x))
@@ -79,7 +101,9 @@ def fit_gamma_gamma(frequency, monetary, collapse: bool = True, l2: float = 0.0,
         (x, m), counts = collapse_rows(x, m)
         w = counts.astype(float)
     return fit_mle(MODEL, NAMES, lambda th: _loglik(th, x, m), np.asarray(start, float), w,
-                   l2=l2, raise_on_failure=raise_on_failure)
+                   l2=l2, raise_on_failure=raise_on_failure, level=level, maxiter=maxiter,
+                   max_seconds=max_seconds, bounds=BOUNDS if bounds is None else bounds,
+                   result_class=GammaGammaFit)
 
 
 def gamma_gamma_conditional_spend(params, frequency, monetary) -> np.ndarray:
@@ -110,7 +134,12 @@ def spend_frequency_correlation(frequency, monetary) -> pd.DataFrame:
     Fader & Hardie (2013) report r = 0.11 on CDNOW and treat such a small value as consistent
     with independence. Returns Pearson and Spearman correlations with p-values.
     """
+    from scipy import stats  # lazy: scipy.stats is a slow import
+
     x, m = _check(frequency, monetary, drop=True)
+    if len(x) < 3:
+        raise DataError(f"{MODEL}: the spend-frequency correlation needs at least 3 customers "
+                        f"with a repeat purchase and a positive mean spend; got {len(x)}")
     pr = stats.pearsonr(x, m)
     sr = stats.spearmanr(x, m)
     return pd.DataFrame(

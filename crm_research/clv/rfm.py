@@ -1,4 +1,6 @@
-"""RFM scores and segments, value concentration (Pareto/Lorenz, Gini), cohort retention.
+"""RFM scores and segments, cohort retention.
+
+Value concentration (top-x% share, Lorenz, Gini) lives in :mod:`crm_research.clv.concentration`.
 
 RFM scoring (Hughes 1994, "Strategic Database Marketing"; quintile coding as in Fader, Hardie
 & Lee 2005 JMR): each of recency (days since the last purchase; fewer = better), frequency
@@ -114,60 +116,6 @@ def segment_summary(scores: pd.DataFrame, clv: pd.Series | None = None) -> pd.Da
     return out.reindex(order).reset_index()
 
 
-def lorenz_curve(values) -> pd.DataFrame:
-    """Lorenz curve points (customers sorted ascending by value): cumulative shares from (0,0)."""
-    v = np.sort(_nonneg(values))
-    n = len(v)
-    cum = np.r_[0.0, np.cumsum(v)]
-    return pd.DataFrame({"customer_share": np.arange(n + 1) / n,
-                         "value_share": cum / cum[-1] if cum[-1] > 0 else cum})
-
-
-def gini(values) -> float:
-    """Gini coefficient G = sum_i (2i - n - 1) v_(i) / (n sum v), v sorted ascending, i = 1..n
-    (equal to 1 - 2 x area under the Lorenz curve + 1/n; 0 = equal, -> 1 = concentrated)."""
-    v = np.sort(_nonneg(values))
-    n = len(v)
-    s = v.sum()
-    if s <= 0:
-        raise DataError("gini: total value is zero")
-    i = np.arange(1, n + 1)
-    return float(np.sum((2 * i - n - 1) * v) / (n * s))
-
-
-def _nonneg(values) -> np.ndarray:
-    v = np.asarray(values, dtype=float)
-    if len(v) == 0:
-        raise DataError("no values given")
-    if not np.all(np.isfinite(v)) or np.any(v < 0):
-        raise DataError("values must be finite and >= 0 for concentration measures")
-    return v
-
-
-def concentration_table(values, top_shares=(0.01, 0.05, 0.10, 0.20, 0.50)) -> pd.DataFrame:
-    """Share of total value held by the top x% of customers, the share of customers that
-    makes 80% of the value, and the Gini coefficient ("is it 80/20?").
-
-    Top x% = the ceil(x n) customers with the highest value.
-    """
-    v = np.sort(_nonneg(values))[::-1]
-    n = len(v)
-    total = v.sum()
-    if total <= 0:
-        raise DataError("concentration: total value is zero")
-    cum = np.cumsum(v) / total
-    rows = []
-    for s in top_shares:
-        k = max(int(np.ceil(s * n - 1e-9)), 1)
-        rows.append({"measure": f"value share of top {100 * s:g}% customers",
-                     "value": float(cum[k - 1])})
-    k80 = int(np.searchsorted(cum, 0.8 - 1e-12) + 1)
-    rows.append({"measure": "share of customers making 80% of value", "value": k80 / n})
-    rows.append({"measure": "gini coefficient", "value": gini(v)})
-    rows.append({"measure": "customers", "value": float(n)})
-    return pd.DataFrame(rows)
-
-
 def cohort_retention(log: pd.DataFrame, customer_col: str = "customer_id",
                      date_col: str = "date", period: str = "M",
                      max_periods: int | None = None) -> pd.DataFrame:
@@ -203,13 +151,3 @@ def cohort_retention(log: pd.DataFrame, customer_col: str = "customer_id",
     share.columns = [f"p{int(k)}" for k in share.columns]
     share.insert(0, "cohort_size", size.to_numpy())
     return share.reset_index()
-
-
-def concentration_comparison(values: dict[str, object],
-                             top_shares=(0.01, 0.05, 0.10, 0.20, 0.50)) -> pd.DataFrame:
-    """:func:`concentration_table` for several value measures side by side (one column each)."""
-    out = None
-    for name, v in values.items():
-        t = concentration_table(v, top_shares).rename(columns={"value": name})
-        out = t if out is None else out.merge(t, on="measure")
-    return out

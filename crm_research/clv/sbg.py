@@ -54,12 +54,38 @@ def _loglik(theta, t, censored):
     return np.where(censored, betaln(a, b + t) - base, betaln(a + 1, b + t - 1) - base)
 
 
-def fit_sbg(survivors, l2: float = 0.0, start=(1.0, 1.0)) -> FitResult:
+class SBGFit(FitResult):
+    """A fitted sBG retention model (``n`` is the cohort size n_0)."""
+
+    NAMES = NAMES
+    MODEL = MODEL
+
+    def survival(self, t) -> np.ndarray:
+        """S(t) at the estimates."""
+        return sbg_survival(self.params, t)
+
+    def retention_rate(self, t) -> np.ndarray:
+        """r_t at the estimates."""
+        return sbg_retention_rate(self.params, t)
+
+    def projection(self, survivors, horizon: int) -> pd.DataFrame:
+        """Projected vs actual survivors (:func:`sbg_projection`)."""
+        return sbg_projection(self.params, survivors, horizon)
+
+    def expected_lifetime_value(self, margin: float, discount_rate: float,
+                                horizon: int = 1000) -> float:
+        """E[CLV] of a new customer (:func:`sbg_expected_lifetime_value`)."""
+        return sbg_expected_lifetime_value(self.params, margin, discount_rate, horizon)
+
+
+def fit_sbg(survivors, l2: float = 0.0, start=(1.0, 1.0), level: float = 0.95,
+            raise_on_failure: bool = True) -> SBGFit:
     """ML fit of the sBG to survivor counts ``n_0..n_k`` (``n`` in the result is n_0)."""
     n = _check_survivors(survivors)
     t, censored, w = _rows(n)
     return fit_mle(MODEL, NAMES, lambda th: _loglik(th, t, censored), np.asarray(start, float),
-                   w, l2=l2)
+                   w, l2=l2, level=level, raise_on_failure=raise_on_failure,
+                   result_class=SBGFit)
 
 
 def sbg_survival(params, t) -> np.ndarray:
