@@ -1,0 +1,133 @@
+"""A study's transaction log on any engine: bundled data set, CSV/Parquet files or globs.
+
+:func:`open_log` is what the ``customer_value`` study calls. It reads a bundled data set
+(checksum-verified, cleaned by :func:`~crm_research.data.transactions.prepare_log`) or a user's
+files, and hands back a :class:`StudyLog` whose methods return the summary, cohort retention and
+repeat purchases by day from the chosen engine:
+
+* ``pandas`` -- the log is read into memory and summarised by
+  :mod:`crm_research.data.transactions` (fastest for small logs: no engine start-up);
+* ``duckdb`` -- SQL (:mod:`crm_research.data.sql`) run by embedded DuckDB directly on the files,
+  out of core in bounded memory;
+* ``spark`` -- the same SQL on Spark (the active session, e.g. under ``spark-submit`` on a
+  cluster, or a new local one);
+* ``auto`` -- ``pandas`` for a bundled data set, ``duckdb`` for files.
+
+Results are identical across engines (tests/test_sql.py), so the choice only changes speed and
+memory.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from crm_research import report
+from crm_research.clv import rfm
+from crm_research.data import datasets, transactions
+from crm_research.data.sql import TransactionLog, expand_paths, read_log_files, resolve_engine
+
+#: Files larger than this in total are recorded in run.json without a sha256 (reading 100s of
+#: GB only to hash them would dominate the run).
+HASH_LIMIT_BYTES = 2 * 1024**3
+
+
+@dataclass
+class StudyLog:
+    """A transaction log ready for the study (see :func:`open_log`)."""
+
+    engine: str
+    cleaning: pd.DataFrame
+    default_dates: dict[str, str]
+    log: pd.DataFrame | None = None
+    sql: TransactionLog | None = field(default=None, repr=False)
+
+    def summarize(self, observation_end: object | None = None,
+                  calibration_end: object | None = None, time_unit: str = "W") -> pd.DataFrame:
+        """Per-customer summary (:func:`~crm_research.data.transactions.summarize_transactions`)."""
+        if self.sql is not None:
+            return self.sql.summary(observation_end, calibration_end, time_unit)
+        return transactions.summarize_transactions(self.log, observation_end=observation_end,
+                                                   calibration_end=calibration_end,
+                                                   time_unit=time_unit)
+
+    def cohort_retention(self, period: str = "M") -> pd.DataFrame:
+        """Cohort retention matrix (:func:`crm_research.clv.rfm.cohort_retention`)."""
+        if self.sql is not None:
+            return self.sql.cohort_retention(period)
+        return rfm.cohort_retention(self.log, period=period)
+
+    def repeat_transactions_by_day(self, calibration_end: object | None = None) -> pd.Series:
+        """Repeat occasions per day of the customers who first bought on or before
+        ``calibration_end`` (:func:`~crm_research.data.transactions.repeat_transactions_by_day`)."""
+        if self.sql is not None:
+            return self.sql.repeat_transactions_by_day(calibration_end)
+        customers = None
+        if calibration_end is not None:
+            first = self.log.groupby("customer_id")["date"].min().dt.normalize()
+            customers = first.index[first <= pd.Timestamp(calibration_end)]
+        return transactions.repeat_transactions_by_day(self.log, customers=customers)
+
+
+def open_log(dataset: str, engine: str = "auto", customer_col: str = "customer_id",
+             date_col: str = "date", value_col: str = "value", spark=None,
+             memory_limit: str | None = None) -> StudyLog:
+    """Open a bundled data set (by name) or CSV/Parquet files (path, glob, comma-separated
+    list) on ``engine`` (``auto``, ``pandas``, ``duckdb``, ``spark``; see the module docstring).
+
+    A user's log is cleaned as :func:`~crm_research.data.transactions.prepare_log` cleans a CSV:
+    rows without a customer id or with a missing or negative value are dropped and counted in
+    the cleaning table; the default calibration end is two thirds of the date range.
+    """
+    bundled = dataset in datasets.REGISTRY
+    engine = resolve_engine(engine, None if bundled else dataset)
+    opts = {} if memory_limit is None else {"memory_limit": memory_limit}
+    if bundled:
+        log, cleaning, defaults = transactions.prepare_log(dataset, datasets.load(dataset))
+        sql = None if engine == "pandas" else TransactionLog(log, engine, spark=spark, **opts)
+        return StudyLog(engine, cleaning, defaults, log=log, sql=sql)
+    files = expand_paths([p.strip() for p in dataset.split(",")] if "," in dataset else dataset)
+    _record_files(files)
+    if engine == "pandas":
+        raw = read_log_files(files, [customer_col, date_col, value_col])
+        log, cleaning, defaults = transactions.prepare_log(dataset, raw, customer_col, date_col,
+                                                           value_col)
+        return StudyLog(engine, cleaning, defaults, log=log)
+    sql = TransactionLog(files, engine, customer_col, date_col, value_col, clean=True,
+                         spark=spark, **opts)
+    return StudyLog(engine, _cleaning_table(sql), _default_dates(sql), sql=sql)
+
+
+def _cleaning_table(sql: TransactionLog) -> pd.DataFrame:
+    o = sql.overview()
+    rows = [{"step": "transactions read", "rows_removed": 0, "rows": int(o["n_rows"]),
+             "customers": int(o["n_customers"]), "value": o["total"]}]
+    if o["n_kept"] < o["n_rows"]:
+        rows.append({"step": "drop missing ids / negative values",
+                     "rows_removed": int(o["n_rows"] - o["n_kept"]), "rows": int(o["n_kept"]),
+                     "customers": int(o["customers_kept"]), "value": o["total_kept"]})
+    rows.append({"step": "of which zero-value rows (kept)", "rows_removed": 0,
+                 "rows": int(o["zero_value"]), "customers": np.nan, "value": 0.0})
+    return pd.DataFrame(rows)
+
+
+def _default_dates(sql: TransactionLog) -> dict[str, str]:
+    """Two thirds of the date range (the rule of ``prepare_log`` for a user's log)."""
+    c = sql.checks()
+    lo = pd.Timestamp(np.datetime64(int(c["first_dnum"]), "D"))
+    hi = pd.Timestamp(np.datetime64(int(c["last_dnum"]), "D"))
+    cal = lo + (hi - lo) * 2 / 3
+    return {"calibration_end": str(cal.date()), "observation_end": str(hi.date()),
+            "cohort_start": str(lo.date())}
+
+
+def _record_files(files: list[str]) -> None:
+    """Note the files in run.json (sha256 unless they are very large)."""
+    paths = [Path(f) for f in files]
+    small = sum(p.stat().st_size for p in paths) <= HASH_LIMIT_BYTES
+    for p in paths:
+        digest = datasets.sha256_of(p) if small else f"not computed (size {p.stat().st_size})"
+        report.record_dataset(p.name, str(p.resolve()), digest)
