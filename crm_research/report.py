@@ -12,6 +12,7 @@ HTML-escaped before it is displayed.
 
 from __future__ import annotations
 
+import base64
 import html
 import io
 import json
@@ -26,6 +27,7 @@ import numpy as np
 import pandas as pd
 
 from crm_research.errors import ParameterError
+from crm_research.reporting import tables, theme
 
 OUT_ENV = "CRM_RESEARCH_OUT"
 DATASETS_USED_FILE = "datasets_used.jsonl"
@@ -36,18 +38,9 @@ _NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
 _fallback_dir: Path | None = None
 
 # One plotting style for every study (deterministic PNG output, no date metadata).
-STYLE: dict[str, Any] = {
-    "figure.figsize": (7.0, 4.2),
-    "figure.dpi": 100,
-    "savefig.dpi": 100,
-    "axes.grid": True,
-    "grid.alpha": 0.3,
-    "axes.spines.top": False,
-    "axes.spines.right": False,
-    "font.size": 10,
-    "svg.hashsalt": "crm-research",
-    "image.cmap": "viridis",
-}
+STYLE: dict[str, Any] = theme.RC
+FIGURE_META = "crm-research"
+DEFAULT_MAX_ROWS = 30
 
 
 def output_dir() -> Path:
@@ -95,86 +88,103 @@ class _HTML:
 
 
 def apply_style() -> None:
-    """Apply the project's matplotlib style (call once at the top of a notebook)."""
-    import matplotlib
-
-    matplotlib.use("Agg", force=False)
-    matplotlib.rcParams.update(STYLE)
+    """Apply the project's plot theme (seaborn, colour-blind-safe palette, 2× PNGs)."""
+    theme.apply()
 
 
-def table_html(df: pd.DataFrame, caption: str | None = None, float_digits: int = 4) -> str:
-    """Render ``df`` as an escaped HTML table (cell values, labels and caption are escaped)."""
-    shown = df.copy()
-    for col in shown.columns:
-        if pd.api.types.is_float_dtype(shown[col]):
-            shown[col] = shown[col].map(lambda v: "" if pd.isna(v) else f"{v:.{float_digits}g}"
-                                        if abs(v) >= 1e5 or (v != 0 and abs(v) < 1e-3)
-                                        else f"{v:.{float_digits}f}")
-    body = shown.to_html(escape=True, index=not isinstance(df.index, pd.RangeIndex),
-                         border=0, classes="data", na_rep="")
-    cap = f"<p class='caption'>{html.escape(caption)}</p>" if caption else ""
-    return f"<div class='table-wrap'>{cap}{body}</div>"
+def table_html(df: pd.DataFrame, caption: str | None = None, **kwargs: Any) -> str:
+    """Formatted, escaped HTML of ``df`` (see :mod:`crm_research.reporting.tables`)."""
+    return tables.table_html(df, caption, **kwargs)
 
 
 def show_table(df: pd.DataFrame, name: str, caption: str | None = None,
-               max_rows: int = 60, index: bool | None = None,
-               float_digits: int = 4, display_columns: list[str] | None = None) -> None:
-    """Write ``df`` to ``tables/<name>.csv`` and display it (first ``max_rows`` rows).
+               max_rows: int = DEFAULT_MAX_ROWS, index: bool | None = None,
+               float_digits: int | None = None, display_columns: list[str] | None = None,
+               first_columns: list[str] | None = None) -> None:
+    """Write ``df`` to ``tables/<name>.csv`` and display it formatted (first ``max_rows`` rows).
 
-    The CSV carries the full table with full float precision; the displayed table is rounded
-    to ``float_digits`` and escaped. ``index`` defaults to writing the index only when it is
-    not a plain RangeIndex. ``display_columns`` shows only those columns (long text such as
-    sources and notes stays in the CSV). Returns None, so that a call ending a notebook cell
-    does not display the table a second time.
+    The CSV carries the full table with full float precision. The displayed table is formatted
+    from each column's meaning (:mod:`crm_research.reporting.tables`: thousands separators,
+    p values as ``< 0.001``, no scientific notation, threshold flags as highlighted cells) and
+    escaped; a shortened table links its full CSV. ``index`` defaults to writing the index
+    only when it is not a plain RangeIndex. ``display_columns`` shows only those columns (long
+    text such as sources and notes stays in the CSV); ``first_columns`` moves key result
+    columns to the front. ``float_digits`` is accepted for compatibility and ignored (decimals
+    follow the column's magnitude). Returns None, so that a call ending a notebook cell does
+    not display the table a second time.
     """
+    del float_digits
     if not isinstance(df, pd.DataFrame):
         raise ParameterError(f"show_table({name!r}): expected a pandas DataFrame, "
                              f"got {type(df).__name__}")
     _check_name(name)
-    tables = output_dir() / "tables"
-    tables.mkdir(parents=True, exist_ok=True)
+    folder = output_dir() / "tables"
+    folder.mkdir(parents=True, exist_ok=True)
     write_index = (not isinstance(df.index, pd.RangeIndex)) if index is None else index
-    df.to_csv(tables / f"{name}.csv", index=write_index, float_format="%.10g",
+    df.to_csv(folder / f"{name}.csv", index=write_index, float_format="%.10g",
               lineterminator="\n")
     shown = df if len(df) <= max_rows else df.head(max_rows)
-    cap = caption or name
+    if not write_index:
+        shown = shown.reset_index(drop=True)
+    cap = caption or name.replace("_", " ")
+    notes = []
     if display_columns is not None:
         unknown = [c for c in display_columns if c not in df.columns]
         if unknown:
             raise ParameterError(f"show_table({name!r}): display_columns {unknown} are not "
                                  f"columns of the table ({list(df.columns)})")
-        shown = shown[list(display_columns)]
-        hidden = len(df.columns) - len(display_columns)
-        if hidden:
-            cap += f" ({hidden} more columns in tables/{name}.csv)"
+        flags = [f.column for f in tables.find_flags(df)
+                 if f.target is not None and f.target in display_columns]
+        shown = shown[list(display_columns) + [c for c in flags if c not in display_columns]]
+        hidden = len(df.columns) - len(display_columns) - len(flags)
+        if hidden > 0:
+            notes.append(f"{hidden} more columns in tables/{name}.csv.")
     if len(df) > max_rows:
-        cap += f" (first {max_rows} of {len(df)} rows; full table in tables/{name}.csv)"
-    _display(_HTML(table_html(shown, cap, float_digits)))
+        notes.append(f"First {max_rows} of {len(df):,} rows shown.")
+    _display(_HTML(tables.table_html(shown, cap, name=name, csv_link=f"tables/{name}.csv",
+                                     note=" ".join(notes) or None,
+                                     first_columns=first_columns or ())))
 
 
 def show_figure(fig: Any, name: str, caption: str | None = None) -> None:
-    """Save a matplotlib figure as ``figures/<name>.png``, display it embedded, close it.
+    """Save a matplotlib figure as ``figures/<name>.png`` at 2× pixel density, display it
+    embedded with its caption (the renderer uses the caption as alt text), close it.
 
-    Returns None (a cell ending in this call shows the figure once, not also a path)."""
+    Warns (UserWarning) when the figure's smallest text would show below 9 pt because the figure
+    is wider than the report column. Returns None (a cell ending in this call shows the figure
+    once, not also a path)."""
+    import warnings
+
     import matplotlib.pyplot as plt
 
     _check_name(name)
     figures = output_dir() / "figures"
     figures.mkdir(parents=True, exist_ok=True)
     buf = io.BytesIO()
-    fig.savefig(buf, format="png", bbox_inches="tight", metadata={"Software": None})
+    fig.savefig(buf, format="png", bbox_inches="tight", dpi=theme.SAVE_DPI,
+                metadata={"Software": None})
     data = buf.getvalue()
-    path = figures / f"{name}.png"
-    path.write_bytes(data)
+    width_px = int.from_bytes(data[16:20], "big")
+    shown_px = width_px * theme.DISPLAY_DPI // theme.SAVE_DPI
+    smallest = theme.smallest_display_pt(fig)
+    if smallest is not None and shown_px > theme.MAX_DISPLAY_PX:
+        smallest *= theme.MAX_DISPLAY_PX / shown_px
+    if smallest is not None and smallest < theme.MIN_FONT_PT - 0.05:
+        warnings.warn(f"figure {name!r}: smallest text shows at {smallest:.1f} pt "
+                      f"(minimum {theme.MIN_FONT_PT:g} pt); make the figure narrower or "
+                      "the text larger", UserWarning, stacklevel=2)
+    (figures / f"{name}.png").write_bytes(data)
     plt.close(fig)
+    meta = {FIGURE_META: {"name": name, "caption": caption or "",
+                          "width": min(shown_px, theme.MAX_DISPLAY_PX)}}
     try:
-        from IPython.display import Image
+        from IPython.display import display
 
-        _display(Image(data=data, format="png"))
+        b64 = base64.b64encode(data).decode("ascii")
+        display({"image/png": b64, "text/plain": caption or name}, raw=True,
+                metadata={"image/png": meta[FIGURE_META], **meta})
     except ImportError:  # pragma: no cover
         pass
-    if caption:
-        _display(_HTML(f"<p class='caption'>{html.escape(caption)}</p>"))
 
 
 def say(template: str, **values: Any) -> None:

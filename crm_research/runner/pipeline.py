@@ -166,15 +166,21 @@ def _read_datasets_used(folder: Path) -> list[dict[str, str]]:
     return [seen[k] for k in sorted(seen)]
 
 
-def _header(study: Study, params: dict[str, Any], variant: str | None = None) -> str:
-    title = study.title + (f" — variant {variant}" if variant else "")
-    return (
-        f"<header class='report'><p class='caption'>{html.escape(title)}</p>"
-        f"<p>{html.escape(study.summary)}</p>"
-        f"<p class='caption'>crm-research {html.escape(__version__)} · study "
-        f"<code>{html.escape(study.name)}</code> · tables in <code>tables/</code>, figures in "
-        f"<code>figures/</code>, provenance in <code>run.json</code></p></header>"
-    )
+def _header(study: Study, params: dict[str, Any], variant: str | None = None,
+            started: str = "", commit: str | None = None) -> str:
+    """Run line under the report's title: purpose, variant, run date, commit, links."""
+    del params
+    lead = html.escape(study.purpose or study.summary.split(". ")[0])
+    if variant:
+        lead += f" <strong>Variant {html.escape(variant)}.</strong>"
+    meta = [f"run {html.escape(started[:10])}" if started else "",
+            f"commit <code>{html.escape(commit[:12])}</code>" if commit else "",
+            f"crm-research {html.escape(__version__)}",
+            "<a href='tables/'>tables/</a>", "<a href='figures/'>figures/</a>",
+            "<a href='run.json'>run.json</a>", "<a href='executed.ipynb'>executed.ipynb</a>",
+            "<label for='show-code' class='code-switch'>show code</label>"]
+    return (f"<p class='lead'>{lead}</p>"
+            f"<p class='run-meta'>{' · '.join(m for m in meta if m)}</p>")
 
 
 def _params_block(params: dict[str, Any]) -> str:
@@ -266,8 +272,10 @@ def run_study(name: str, params: dict[str, Any] | None = None, out: str | Path =
     findings = render.extract_findings(nb)
     record["headline"] = findings.get("headline") if findings else None
     (tmp / "report.html").write_text(
-        render.notebook_to_html(nb, study.title, _header(study, values, variant),
-                                _params_block(values)),
+        render.notebook_to_html(
+            nb, study.title + (f" — variant {variant}" if variant else ""),
+            _header(study, values, variant, started, record.get("git_commit")),
+            _params_block(values)),
         encoding="utf-8")
     result.report = f"{key}/report.html"
     record["report"] = result.report
@@ -336,9 +344,10 @@ def build(out: str | Path = "reports", quick: bool = False, jobs: int = 2,
 
 
 def write_index(out: str | Path) -> Path:
-    """Write ``out/index.html``: every study with its latest status, key parameters and link."""
+    """Write ``out/index.html``: every study with what it is for, its one-line headline, its
+    latest status, key parameters and link."""
     out = Path(out)
-    rows = []
+    items = []
     runs = [(report_key(n, v), s, v) for n, s in all_studies().items()
             for v in [None, *s.variants]]
     for name, study, variant in runs:
@@ -358,27 +367,28 @@ def write_index(out: str | Path) -> Path:
         title = study.title + (f" — variant {variant}" if variant else "")
         link = (f"<a href='{html.escape(name)}/report.html'>{html.escape(title)}</a>"
                 if has_report else html.escape(title))
+        parts = [f"<div class='title'>{link}</div>"]
         if study.purpose:
-            link += f"<div class='purpose'>{html.escape(study.purpose)}</div>"
+            parts.append(f"<div class='purpose'>{html.escape(study.purpose)}</div>")
         headline = rec.get("headline") if rec and has_report else None
         if headline:
-            link += f"<div class='headline'>{html.escape(headline)}</div>"
+            parts.append(f"<p class='headline'>{html.escape(headline)}</p>")
         when = html.escape(rec.get("started", "")) if rec else ""
         dur = f"{rec.get('duration_s', 0):.1f} s" if rec else ""
-        rows.append(f"<tr><td>{link}</td><td><code>{html.escape(name)}</code></td>"
-                    f"<td>{status}</td><td>{html.escape(key)}</td><td>{when}</td>"
-                    f"<td>{dur}</td></tr>")
-    page = (
-        "<!DOCTYPE html>\n<html lang='en'><head><meta charset='utf-8'><title>crm-research "
-        f"reports</title><style>{render.CSS}</style></head><body><main><h1>crm-research reports"
-        "</h1><p>CRM success factors, customer-loyalty drivers and the impact of eCRM: one report "
-        "per study, rebuilt from the bundled data by <code>make reports</code>.</p>"
-        "<table class='data'><tr><th>report</th><th>study</th><th>status</th>"
-        "<th>key parameters</th><th>started (UTC)</th><th>duration</th></tr>"
-        + "".join(rows) + "</table></main></body></html>\n"
+        parts.append(f"<div class='meta'>{status} · <code>{html.escape(name)}</code>"
+                     + (f" · {when} UTC · {dur}" if rec else "")
+                     + f" · {html.escape(key)}</div>")
+        items.append(f"<li>{''.join(parts)}</li>")
+    body = (
+        "<div class='page'><header class='report'><h1>crm-research reports</h1>"
+        "<p class='lead'>CRM success factors, customer-loyalty drivers and the impact of eCRM: "
+        "one report per study, rebuilt from the bundled data by <code>make reports</code>. "
+        "Each report opens with its key findings and failed checks.</p></header>"
+        f"<main><ul class='studies'>{''.join(items)}</ul></main></div>"
     )
+    page = render.mark_rtl(body)
     path = out / "index.html"
     tmp = out / f".index.html.tmp{os.getpid()}"
-    tmp.write_text(page, encoding="utf-8")
+    tmp.write_text(render.page("crm-research reports", page), encoding="utf-8")
     os.replace(tmp, path)
     return path

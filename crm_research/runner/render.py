@@ -2,56 +2,41 @@
 
 Why not nbconvert's templates: the lab template loads require.js (and MathJax) from a CDN, and
 its output is hard to make byte-identical. This renderer uses no script at all: images are
-embedded as base64 PNG, code cells are folded in ``<details>`` (hidden by default), a table of
-contents is built from the markdown headings, and every text output is HTML-escaped.
+embedded as base64 PNG, the code of every cell is hidden behind one CSS switch per report, a
+contents list is built from the markdown headings, and every text output is HTML-escaped.
 Trusted HTML is limited to what the notebook author wrote in markdown cells and to the
 ``text/html`` outputs produced by :mod:`crm_research.report` (which escapes user values).
+
+Page order: back link, the one title (the notebook's first ``#`` heading), the run line (date,
+commit, links to ``tables/``, ``run.json``, ``executed.ipynb``, code switch), the key-findings
+box, the parameters, the contents (a sticky sidebar on wide screens), then the body with
+numbered tables and figures (``Table 3.``, ``Figure 2.``; anchors ``tbl-NAME``/``fig-NAME``).
+Runs of Arabic-script text (Persian labels) are marked ``lang="fa" dir="rtl"``.
 """
 
 from __future__ import annotations
 
 import html
+import itertools
 import re
 from typing import Any
 
 import mistune
 
-from crm_research.report import FINDINGS_MIME, findings_html
+from crm_research.report import FIGURE_META, FINDINGS_MIME, findings_html
+from crm_research.reporting.style import CSS
+
+__all__ = ["CSS", "extract_findings", "mark_rtl", "notebook_to_html", "page", "params_table"]
 
 _ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
 _HEADING = re.compile(r"<h([1-3])>(.*?)</h\1>", re.S)
 _TAG = re.compile(r"<[^>]+>")
+_FIRST_H1 = re.compile(r"\A\s*#\s+(.+?)\s*(?:\n|\Z)")
+_ARABIC = "\u0600-\u06ff\u0750-\u077f\u08a0-\u08ff\ufb50-\ufdff\ufe70-\ufeff"
+_RTL_RUN = re.compile(f"[{_ARABIC}](?:[{_ARABIC}\u200c\u200f\\s\\d.,،؛:()«»-]*[{_ARABIC}])?")
+_SKIP_RTL = ("pre", "code", "style", "title", "script")
 
 _markdown = mistune.create_markdown(escape=False, plugins=["table", "strikethrough"])
-
-CSS = """
-body{font-family:-apple-system,'Segoe UI',Helvetica,Arial,sans-serif;margin:0;color:#1d2330;
-line-height:1.5;background:#fafbfc}
-main{max-width:980px;margin:0 auto;padding:1.5em 2em 4em;background:#fff}
-header.report{border-bottom:2px solid #2b5d8a;margin-bottom:1em}
-h1,h2,h3{color:#173a5e}
-nav.toc{background:#f1f5f9;border:1px solid #d8e0e8;padding:.6em 1.2em;margin:1em 0}
-nav.toc ul{margin:.2em 0;padding-left:1.2em}
-table.data{border-collapse:collapse;font-size:.85em;margin:.5em 0}
-table.data th,table.data td{border-bottom:1px solid #e1e6ec;padding:.25em .6em;text-align:left;
-vertical-align:top;max-width:32em}
-table.data th{background:#eef2f6}
-table.params td,table.params th{padding:.15em .8em;text-align:left;border-bottom:1px solid #eee}
-.table-wrap{overflow-x:auto}
-.caption{font-size:.85em;color:#555;margin:.6em 0 .2em;font-style:italic}
-details.code{margin:.3em 0;font-size:.85em}
-details.code summary{cursor:pointer;color:#6a7785}
-pre{background:#f6f8fa;padding:.6em;overflow-x:auto;font-size:.85em}
-pre.error{background:#fdecea;color:#8a1c12}
-img{max-width:100%}
-details.answer{background:#f3f8ee;border-left:3px solid #6c9a3f;padding:.3em .8em;margin:.5em 0}
-section.key-findings{background:#f4f8fc;border:1px solid #9db8d3;border-left:5px solid #2b5d8a;
-padding:.4em 1.2em;margin:1em 0}
-section.key-findings h2{margin:.3em 0}section.key-findings h3{margin:.5em 0 .2em;font-size:1em}
-section.key-findings .headline{font-weight:600}
-ul.failed-checks li{color:#8a1c12}
-.status-ok{color:#1d7a33}.status-failed{color:#b3261e;font-weight:bold}
-"""
 
 
 def _slug(text: str, used: set[str]) -> str:
@@ -67,12 +52,47 @@ def _join(source: Any) -> str:
     return "".join(source) if isinstance(source, list) else str(source)
 
 
+def mark_rtl(fragment: str) -> str:
+    """Wrap runs of Arabic-script text (outside tags, ``<pre>`` and ``<code>``) in
+    ``<span lang="fa" dir="rtl">``."""
+    out: list[str] = []
+    skip = 0
+    for part in re.split(r"(<[^>]+>)", fragment):
+        if part.startswith("<"):
+            m = re.match(r"<(/?)([a-zA-Z0-9]+)", part)
+            if m and m.group(2).lower() in _SKIP_RTL and not part.endswith("/>"):
+                skip += -1 if m.group(1) else 1
+                skip = max(skip, 0)
+            out.append(part)
+        elif skip or not part:
+            out.append(part)
+        else:
+            out.append(_RTL_RUN.sub(lambda m: f"<span lang='fa' dir='rtl'>{m.group(0)}</span>",
+                                    part))
+    return "".join(out)
+
+
+def _figure(data: dict[str, Any], meta: dict[str, Any]) -> str:
+    b64 = _join(data["image/png"]).replace("\n", "")
+    info = meta.get(FIGURE_META) or meta.get("image/png") or {}
+    caption = str(info.get("caption") or "")
+    name = str(info.get("name") or "")
+    alt = caption or _join(data.get("text/plain", "")).strip("'\"") or name or "figure"
+    width = info.get("width")
+    size = f" width='{int(width)}'" if isinstance(width, int | float) and width > 0 else ""
+    anchor = f" id='fig-{html.escape(name)}'" if name else ""
+    cap = html.escape(caption) if caption else html.escape(name.replace("_", " "))
+    return (f"<figure{anchor}><img alt='{html.escape(alt)}'{size} "
+            f"src='data:image/png;base64,{b64}'><figcaption><span class='fnum'></span>{cap}"
+            f"</figcaption></figure>")
+
+
 def _render_output(out: dict[str, Any]) -> str:
     kind = out.get("output_type")
     if kind == "stream":
         text = _ANSI.sub("", _join(out.get("text", "")))
         if out.get("name") == "stderr":
-            return (f"<details class='code'><summary>messages</summary>"
+            return (f"<details class='messages'><summary>messages</summary>"
                     f"<pre>{html.escape(text)}</pre></details>")
         return f"<pre class='stream'>{html.escape(text)}</pre>"
     if kind == "error":
@@ -82,8 +102,7 @@ def _render_output(out: dict[str, Any]) -> str:
     if FINDINGS_MIME in data:
         return ""  # shown at the top of the report
     if "image/png" in data:
-        b64 = _join(data["image/png"]).replace("\n", "")
-        return f"<img alt='figure' src='data:image/png;base64,{b64}'>"
+        return _figure(data, out.get("metadata", {}) or {})
     if "text/html" in data:
         return f"<div class='output'>{_join(data['text/html'])}</div>"
     if "text/markdown" in data:
@@ -104,54 +123,88 @@ def extract_findings(nb: dict[str, Any]) -> dict[str, Any] | None:
     return found
 
 
+def _number(content: str, cls: str, word: str) -> str:
+    """Replace each empty ``<span class='cls'></span>`` marker by ``Word k.`` in page order."""
+    counter = itertools.count(1)
+    marker = re.escape(f"<span class='{cls}'></span>")
+    return re.sub(marker, lambda _: f"<span class='{cls}'>{word} {next(counter)}.</span> ",
+                  content)
+
+
+def page(title: str, body: str, lang: str = "en") -> str:
+    """A complete HTML page around ``body`` (viewport tag, inline style sheet, no script)."""
+    return (
+        f"<!DOCTYPE html>\n<html lang='{lang}'><head><meta charset='utf-8'>"
+        "<meta name='viewport' content='width=device-width, initial-scale=1'>"
+        f"<title>{html.escape(title)}</title><style>{CSS}</style></head><body>"
+        f"{body}</body></html>\n"
+    )
+
+
 def notebook_to_html(nb: dict[str, Any], title: str, header_html: str = "",
-                     params_html: str = "") -> str:
+                     params_html: str = "", back_link: str | None = "../index.html") -> str:
     """Self-contained HTML of an executed notebook (dict as read by nbformat/json).
 
-    Order: ``header_html``, the key-findings box (moved up from wherever the notebook showed
-    it), ``params_html``, the contents, the body."""
+    ``title`` is the page title and the fallback heading when the notebook does not start
+    with a ``#`` heading; ``header_html`` is the run line under the title (trusted HTML);
+    ``params_html`` the parameters block shown after the key findings."""
     findings = extract_findings(nb)
-    top = findings_html(findings) if findings else ""
+    heading = html.escape(title)
     body: list[str] = []
+    first_markdown = True
     for cell in nb.get("cells", []):
         kind = cell.get("cell_type")
         if kind == "markdown":
-            body.append(_markdown(_join(cell.get("source", ""))))
+            src = _join(cell.get("source", ""))
+            if first_markdown:
+                first_markdown = False
+                m = _FIRST_H1.match(src)
+                if m:
+                    heading = _markdown(m.group(1)).strip().removeprefix("<p>") \
+                        .removesuffix("</p>")
+                    src = src[m.end():]
+            body.append(_markdown(src))
         elif kind == "code":
             src = _join(cell.get("source", ""))
             tags = cell.get("metadata", {}).get("tags", [])
-            label = ("parameters of this run" if "injected-parameters" in tags
-                     else "default parameters" if "parameters" in tags else "code")
+            if "injected-parameters" in tags:
+                continue  # the parameters block at the top shows them
             if src.strip():
-                body.append(f"<details class='code'><summary>{label}</summary>"
-                            f"<pre>{html.escape(src)}</pre></details>")
+                body.append(f"<pre class='code'>{html.escape(src)}</pre>")
             body.extend(_render_output(o) for o in cell.get("outputs", []))
     content = "\n".join(body)
-    used: set[str] = set()
+    used: set[str] = {"key-findings", "kf-title", "contents"}
     toc: list[tuple[int, str, str]] = []
 
     def anchor(m: re.Match[str]) -> str:
         level, inner = int(m.group(1)), m.group(2)
+        level = max(level, 2)  # one <h1> per page: the title
         slug = _slug(inner, used)
         toc.append((level, slug, _TAG.sub("", inner)))
         return f"<h{level} id='{slug}'>{inner}</h{level}>"
 
     content = _HEADING.sub(anchor, content)
+    content = _number(content, "tnum", "Table")
+    content = _number(content, "fnum", "Figure")
     toc_html = "".join(
-        f"<li style='margin-left:{(lvl - 1) * 1.2}em'><a href='#{slug}'>{text}</a></li>"
-        for lvl, slug, text in toc
+        f"<li class='l{lvl}'><a href='#{slug}'>{html.escape(text, quote=False)}</a></li>"
+        for lvl, slug, text in toc if lvl <= 3
     )
-    return (
-        "<!DOCTYPE html>\n<html lang='en'><head><meta charset='utf-8'>"
-        f"<title>{html.escape(title)}</title><style>{CSS}</style></head><body><main>"
-        f"{header_html}{top}{params_html}"
-        f"<nav class='toc'><strong>Contents</strong><ul>{toc_html}</ul></nav>"
-        f"{content}</main></body></html>\n"
+    back = (f"<p class='back'><a href='{html.escape(back_link)}'>← All reports</a></p>"
+            if back_link else "")
+    top = findings_html(findings) if findings else ""
+    page_body = (
+        "<input type='checkbox' id='show-code' class='switch' aria-label='show code'>"
+        f"<div class='page'><header class='report'>{back}<h1>{heading}</h1>{header_html}"
+        f"</header>{top}{params_html}"
+        f"<nav class='toc' id='contents' aria-label='Contents'><strong>Contents</strong>"
+        f"<ol>{toc_html}</ol></nav><main>{content}</main></div>"
     )
+    return page(title, mark_rtl(page_body))
 
 
 def params_table(params: dict[str, Any]) -> str:
     """HTML table of parameter names and values (escaped)."""
-    rows = "".join(f"<tr><th>{html.escape(k)}</th><td>{html.escape(repr(v))}</td></tr>"
-                   for k, v in params.items())
+    rows = "".join(f"<tr><th scope='row'>{html.escape(k)}</th><td>{html.escape(repr(v))}</td>"
+                   f"</tr>" for k, v in params.items())
     return f"<table class='params'>{rows}</table>"

@@ -1,0 +1,77 @@
+"""The project's one plot theme: seaborn on matplotlib, a colour-blind-safe palette, PNGs at
+2× pixel density and fonts that stay at least 9 pt at display size.
+
+Palette: Okabe & Ito (2008) "Color universal design" — eight colours distinguishable under
+the common colour-vision deficiencies (also matplotlib's ``tab10`` replacement in seaborn's
+``colorblind`` palette). Sequential maps use ``viridis`` / diverging ``vlag``.
+
+Display size: a report shows a figure at ``DISPLAY_DPI`` CSS pixels per figure inch (the
+PNG carries ``SAVE_DPI`` = 2× as many pixels, so text is sharp on high-density screens), in
+a column ``MAX_DISPLAY_PX`` wide. A figure wider than that is scaled down by the browser, and
+its smallest text with it; :func:`smallest_display_pt` measures this so a report can warn.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+OKABE_ITO = ["#0072B2", "#E69F00", "#009E73", "#D55E00", "#56B4E9", "#CC79A7", "#F0E442",
+             "#000000"]
+DISPLAY_DPI = 100
+SAVE_DPI = 200
+MAX_DISPLAY_PX = 900
+MIN_FONT_PT = 9.0
+
+RC: dict[str, Any] = {
+    "figure.figsize": (7.0, 4.2),
+    "figure.dpi": DISPLAY_DPI,
+    "savefig.dpi": SAVE_DPI,
+    "axes.grid": True,
+    "grid.alpha": 0.3,
+    "axes.spines.top": False,
+    "axes.spines.right": False,
+    "font.size": 10,
+    "axes.titlesize": 11,
+    "axes.labelsize": 10,
+    "xtick.labelsize": 9.5,
+    "ytick.labelsize": 9.5,
+    "legend.fontsize": 9.5,
+    "legend.title_fontsize": 10,
+    "figure.titlesize": 12,
+    "svg.hashsalt": "crm-research",
+    "image.cmap": "viridis",
+    "axes.prop_cycle": None,  # set from OKABE_ITO in apply()
+}
+
+
+def apply() -> None:
+    """Apply the theme (matplotlib rcParams through seaborn, Agg backend unless one is set)."""
+    import matplotlib
+    import seaborn as sns
+    from cycler import cycler
+
+    matplotlib.use("Agg", force=False)
+    rc = {**RC, "axes.prop_cycle": cycler(color=OKABE_ITO)}
+    sns.set_theme(context="notebook", style="whitegrid", palette=OKABE_ITO, rc=rc)
+    matplotlib.rcParams.update(rc)
+
+
+def display_scale(width_in: float) -> float:
+    """Factor by which the browser shrinks a figure ``width_in`` inches wide (≤ 1)."""
+    px = width_in * DISPLAY_DPI
+    return min(1.0, MAX_DISPLAY_PX / px) if px > 0 else 1.0
+
+
+def smallest_display_pt(fig: Any) -> float | None:
+    """Smallest font size (pt) of the figure's visible text at its display size, or None."""
+    sizes = []
+    for text in fig.findobj(lambda o: hasattr(o, "get_fontsize") and hasattr(o, "get_text")):
+        try:
+            if text.get_visible() and str(text.get_text()).strip():
+                sizes.append(float(text.get_fontsize()))
+        except (AttributeError, TypeError, ValueError):
+            continue
+    if not sizes:
+        return None
+    width_in = fig.get_size_inches()[0]
+    return min(sizes) * display_scale(width_in)
