@@ -48,13 +48,13 @@ def _parts(boot: Any) -> tuple[pd.DataFrame, pd.Series, int, float]:
         draws = boot.draws["paths"]
         paths = boot.paths
         n = int(boot.estimates.n_obs)
+        level = float(boot.level)
     except (AttributeError, KeyError, TypeError) as exc:
         raise ParameterError("expected a bootstrap result (bootstrap_pls or bootstrap_plsc) "
                              "with path draws") from exc
     est = pd.Series(paths["estimate"].to_numpy(float),
                     index=[f"{s} -> {t}" for s, t in zip(paths["source"], paths["target"],
                                                          strict=True)])
-    level = float(getattr(boot, "level", getattr(boot, "ci_level", 0.95)))
     return draws, est, n, level
 
 

@@ -288,10 +288,6 @@ class PLScBootstrap:
     def table(self) -> pd.DataFrame:
         return self.paths
 
-    @property
-    def ci_level(self) -> float:
-        return self.level
-
     def fit_table(self) -> pd.DataFrame:
         rows = [{"statistic": "resamples requested", "value": float(self.n_boot)},
                 {"statistic": "resamples used", "value": float(self.n_ok)},
@@ -431,7 +427,7 @@ def bootstrap_model(data: pd.DataFrame, model: ModelSpec | str | Mapping[str, An
         raise ParameterError(f"estimator={estimator!r}; expected one of {ESTIMATORS}")
     if estimator == "pls":
         return bootstrap_pls(data, model, n_boot=n_boot, seed=seed, missing=missing,
-                             ci_level=level, scheme=scheme, ci=ci, jackknife=ci == "bca")
+                             level=level, scheme=scheme, ci=ci, jackknife=ci == "bca")
     if ci != "percentile":
         raise ParameterError(f"ci={ci!r}: the PLSc bootstrap gives percentile intervals only")
     return bootstrap_plsc(data, model, n_boot=n_boot, seed=seed, missing=missing, level=level,
