@@ -8,6 +8,7 @@ from __future__ import annotations
 from _timing import best_time
 
 from crm_research.causal import estimators as causal
+from crm_research.causal.experiments import arm_subgroup_effects, two_arm_frame
 from crm_research.causal.method_check import method_check
 from crm_research.causal.observational import (
     TELCO_COVARIATES,
@@ -22,13 +23,13 @@ COVARIATES = ["recency", "history", "mens", "womens", "zip_code", "newbie", "cha
 
 def main() -> None:
     hill = load("hillstrom_email")
-    two = causal.two_arm_frame(hill, "segment", "No E-Mail", "Mens E-Mail")
+    two = two_arm_frame(hill, "segment", "No E-Mail", "Mens E-Mail")
     n = len(two)
     for method in causal.METHODS:
         s = best_time(lambda m=method: causal.estimate_effect(two, "spend", "treated", m,
                                                              COVARIATES))
         print(f"{method} (hillstrom, n={n}, {len(COVARIATES)} covariates): {s:.3f} s")
-    s = best_time(lambda: causal.arm_subgroup_effects(
+    s = best_time(lambda: arm_subgroup_effects(
         hill, "segment", "No E-Mail", ["visit", "conversion", "spend"],
         ["channel", "newbie", "history_segment"]))
     print(f"arm_subgroup_effects (2 arms x 3 outcomes x 12 subgroups): {s:.3f} s")

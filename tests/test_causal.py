@@ -1,5 +1,5 @@
-"""Tests of crm_research.causal.estimators (+ causal_balance, causal_check, causal_observational,
-channel_economics, plots_causal).
+"""Tests of crm_research.causal (estimators, weighting, design, experiments, sensitivity, balance,
+method_check, observational, plots) and studies.channel_economics.
 
 Three kinds: hand-checkable cases / independent implementations (scipy, statsmodels),
 recovery of a known effect in simulations (bias and CI coverage), and hypothesis properties.
@@ -22,26 +22,21 @@ from crm_research.causal.balance import (
     propensity_overlap,
     standardized_differences,
 )
+from crm_research.causal.design import fit_logistic, propensity_scores
 from crm_research.causal.estimators import (
-    aipw,
-    arm_effects,
-    arm_subgroup_effects,
     difference_in_means,
-    e_value,
-    e_value_from_difference,
-    effects_per_contacts,
-    fit_logistic,
-    ipw,
-    propensity_scores,
     regression_adjustment,
     subgroup_effects,
 )
+from crm_research.causal.experiments import arm_effects, arm_subgroup_effects, effects_per_contacts
 from crm_research.causal.method_check import confounded_sample, method_check, selection_propensity
 from crm_research.causal.observational import (
     TreatmentDefinition,
     observational_effects,
     treatment_frame,
 )
+from crm_research.causal.sensitivity import e_value, e_value_from_difference
+from crm_research.causal.weighting import aipw, ipw
 from crm_research.errors import ConvergenceError, DataError, EstimationError, ParameterError
 from crm_research.studies.channel_economics import channel_cost_whatif, channel_shift_curve
 
@@ -81,7 +76,7 @@ def test_difference_in_means_hand_case_and_welch():
     r = difference_in_means(df, "y", "t")
     assert r.estimate == pytest.approx(1.5)
     # s1² = 5/3, s0² = 2/3 → SE = sqrt((5/3 + 2/3)/4) = sqrt(7/12)
-    assert r.se == pytest.approx(np.sqrt(7 / 12), rel=1e-12)
+    assert r.std_error == pytest.approx(np.sqrt(7 / 12), rel=1e-12)
     v1, v0 = 5 / 12, 2 / 12
     df_ws = (v1 + v0) ** 2 / (v1**2 / 3 + v0**2 / 3)
     assert r.details["df"] == pytest.approx(df_ws, rel=1e-12)
@@ -101,7 +96,7 @@ def test_ipw_known_propensities_hand_case():
     assert r.mu0 == pytest.approx(14 / 6)
     assert r.estimate == pytest.approx(1.0)
     # sandwich: A = diag(1.5, 1.5); B = diag(32/9, 32/9) → var(ATE) = 2·32/81/... = 64/81
-    assert r.se == pytest.approx(8 / 9, rel=1e-12)
+    assert r.std_error == pytest.approx(8 / 9, rel=1e-12)
     assert r.details["n_trimmed"] == 0
 
 
@@ -162,7 +157,7 @@ def test_ipw_sandwich_matches_numerical_m_estimation():
     A_inv = np.linalg.inv(-jac)
     V = A_inv @ (P.T @ P / n) @ A_inv.T / n
     c = np.array([0, 0, 0, 1, -1])
-    assert r.se == pytest.approx(np.sqrt(c @ V @ c), rel=1e-5)
+    assert r.std_error == pytest.approx(np.sqrt(c @ V @ c), rel=1e-5)
 
 
 def test_against_statsmodels_treatment_effect():
@@ -177,16 +172,16 @@ def test_against_statsmodels_treatment_effect():
     ref_ipw = te.ipw(return_results=True)
     ours = ipw(d, "y", "t", ["x1", "x2"], eps=0.0)
     assert ours.estimate == pytest.approx(ref_ipw.effect[0], abs=1e-9)
-    assert ours.se == pytest.approx(ref_ipw.sd[0], rel=1e-7)  # same M-estimation sandwich
+    assert ours.std_error == pytest.approx(ref_ipw.sd[0], rel=1e-7)  # same M-estimation sandwich
     assert (ours.mu0, ours.mu1) == pytest.approx(tuple(ref_ipw.effect[1:3]), abs=1e-9)
     ref_ra = te.ra(return_results=True)
     ra = regression_adjustment(d, "y", "t", ["x1", "x2"], superpopulation=True)
     assert ra.estimate == pytest.approx(ref_ra.effect[0], abs=1e-9)
-    assert ra.se == pytest.approx(ref_ra.sd[0], rel=0.02)  # HC2 here vs HC0-type GMM there
+    assert ra.std_error == pytest.approx(ref_ra.sd[0], rel=0.02)  # HC2 here vs HC0-type GMM there
     ref_aipw = te.aipw(return_results=True)
     dr = aipw(d, "y", "t", ["x1", "x2"], n_folds=1, eps=0.0)
     assert dr.estimate == pytest.approx(ref_aipw.effect[0], abs=1e-9)
-    assert dr.se == pytest.approx(ref_aipw.sd[0], rel=0.01)
+    assert dr.std_error == pytest.approx(ref_aipw.sd[0], rel=0.01)
 
 
 def test_regression_adjustment_matches_statsmodels_hc2_and_gcomputation():
@@ -198,7 +193,7 @@ def test_regression_adjustment_matches_statsmodels_hc2_and_gcomputation():
     X = np.column_stack([np.ones(len(d)), t, Zc, t[:, None] * Zc])
     fit = sm.OLS(d["y"].to_numpy(), X).fit(cov_type="HC2")
     assert r.estimate == pytest.approx(fit.params[1], abs=1e-10)
-    assert r.se == pytest.approx(fit.bse[1], rel=1e-8)
+    assert r.std_error == pytest.approx(fit.bse[1], rel=1e-8)
     tcrit = stats.t.ppf(0.975, len(d) - 6)
     assert r.ci_low == pytest.approx(fit.params[1] - tcrit * fit.bse[1], rel=1e-8)
     # g-computation with separate OLS per arm: mean(m1(X) - m0(X))
@@ -215,8 +210,8 @@ def test_regression_adjustment_bootstrap_is_seeded_and_close_to_hc2():
     a = regression_adjustment(d, "y", "t", ["x1", "x2"], se="bootstrap", n_boot=200, seed=1)
     b = regression_adjustment(d, "y", "t", ["x1", "x2"], se="bootstrap", n_boot=200, seed=1)
     h = regression_adjustment(d, "y", "t", ["x1", "x2"], superpopulation=True)
-    assert a.se == b.se and a.estimate == h.estimate
-    assert a.se == pytest.approx(h.se, rel=0.25)
+    assert a.std_error == b.std_error and a.estimate == h.estimate
+    assert a.std_error == pytest.approx(h.std_error, rel=0.25)
 
 
 def test_aipw_without_crossfitting_matches_manual_formula():
@@ -229,7 +224,7 @@ def test_aipw_without_crossfitting_matches_manual_formula():
     m0 = sm.OLS(y[t == 0], X[t == 0]).fit().predict(X)
     phi = m1 - m0 + t * (y - m1) / e - (1 - t) * (y - m0) / (1 - e)
     assert r.estimate == pytest.approx(phi.mean(), abs=1e-8)
-    assert r.se == pytest.approx(phi.std(ddof=1) / np.sqrt(len(phi)), rel=1e-6)
+    assert r.std_error == pytest.approx(phi.std(ddof=1) / np.sqrt(len(phi)), rel=1e-6)
 
 
 def test_aipw_binary_outcome_uses_logistic_and_is_seeded():
@@ -243,7 +238,7 @@ def test_aipw_binary_outcome_uses_logistic_and_is_seeded():
     b = aipw(d, "y", "t", ["x"], seed=4)
     c = aipw(d, "y", "t", ["x"], seed=5)
     assert a.details["outcome_model"] == "logistic"
-    assert a.estimate == b.estimate and a.se == b.se
+    assert a.estimate == b.estimate and a.std_error == b.std_error
     assert a.estimate != c.estimate
     assert 0 < a.mu0 < 1 and 0 < a.mu1 < 1 and a.ratio > 1
 
@@ -320,7 +315,7 @@ def test_subgroup_effects_match_per_level_and_cochran_q():
     for lv in ("hi", "lo"):
         direct = difference_in_means(d[d["g"] == lv], "y", "t")
         assert tab.loc[lv, "estimate"] == pytest.approx(direct.estimate)
-    est, se = tab["estimate"].to_numpy(), tab["se"].to_numpy()
+    est, se = tab["estimate"].to_numpy(), tab["std_error"].to_numpy()
     w = 1 / se**2
     q = np.sum(w * (est - np.sum(w * est) / w.sum()) ** 2)
     assert res.q == pytest.approx(q) and res.df == 1
@@ -446,7 +441,7 @@ def test_method_check_recovers_experimental_effect():
     exp = pd.DataFrame({"x": x, "t": t, "y": 1 + 2 * x + 0.5 * t + rng.normal(size=n)})
     res = method_check(exp, ["y"], "t", ["x"], {"x": 1.0}, strength=1.5, keep_fraction=0.3,
                        n_draws=30, seed=3)
-    s = res.summary.set_index("method")
+    s = res.table.set_index("method")
     assert s.loc["naive", "bias"] > 10 * s.loc["naive", "bias_mc_se"]
     for m in ("ipw", "aipw"):
         assert abs(s.loc[m, "bias"]) < 4 * s.loc[m, "bias_mc_se"]
@@ -518,7 +513,7 @@ def test_row_order_invariance(df, rnd):
                    (aipw, {"covariates": ["x"], "n_folds": 1, "max_extreme_share": 1.0})):
         a, b = fn(df, "y", "t", **kw), fn(other, "y", "t", **kw)
         assert a.estimate == pytest.approx(b.estimate, abs=1e-9)
-        assert a.se == pytest.approx(b.se, rel=1e-7)
+        assert a.std_error == pytest.approx(b.std_error, rel=1e-7)
 
 
 @_PROP
@@ -563,7 +558,7 @@ def test_observational_effects_restricts_and_reports():
     frame, excl = treatment_frame(df, d)
     assert excl == int((svc == "none").sum()) and len(frame) == n - excl
     res = observational_effects(df, "churn", {"svc": d}, ["x", "svc"], n_folds=2)
-    row = res.effects.iloc[0]
+    row = res.table.iloc[0]
     assert row["n_excluded"] == excl and row["ratio"] < 1
     assert row["e_value"] == pytest.approx(e_value(row["ratio"])["e_value"])
     assert set(res.balance["covariate"]) == {"x"}  # own column removed
@@ -593,14 +588,14 @@ def test_plots_return_figures():
     r = ipw(d, "y", "t", ["x1", "x2"])
     t = d["t"].to_numpy(float)
     bal = standardized_differences(d, "t", ["x1", "x2"], weights=ate_weights(r.propensity, t))
-    eff = pd.DataFrame([r.as_row()]).assign(treatment="t")
+    eff = r.table.assign(treatment="t")
     figs = [pc.plot_propensity_overlap(r.propensity, t), pc.plot_balance(bal),
             pc.plot_effects(eff)]
     assert all(isinstance(f, Figure) for f in figs)
 
 
 def test_study_helpers():
-    from crm_research.causal.estimators import heterogeneity_tests, two_arm_frame
+    from crm_research.causal.experiments import heterogeneity_tests, two_arm_frame
     from crm_research.causal.method_check import selection_from_lists
     from crm_research.causal.observational import TELCO_TREATMENTS, select_treatments
 
@@ -668,3 +663,22 @@ def test_hillstrom_group_means_match_published_figures():
     ctrl = eff.loc[("Mens E-Mail", "visit"), "control_mean"]
     assert ctrl == pytest.approx(0.1062, abs=0.00005)
     assert eff.loc[("Mens E-Mail", "spend"), "control_mean"] == pytest.approx(0.65, abs=0.005)
+
+
+def test_seed_and_resample_minimums_are_parameter_errors():
+    d = _randomised(200, 1)
+    with pytest.raises(ParameterError, match="seed"):
+        aipw(d, "y", "t", ["x"], seed=2**32)
+    with pytest.raises(ParameterError, match="n_boot must be an integer of at least 50"):
+        regression_adjustment(d, "y", "t", ["x"], se="bootstrap", n_boot=0)
+    with pytest.raises(ParameterError, match="n_draws"):
+        method_check(d, ["y"], "t", ["x"], {"x": 1.0}, n_draws=0)
+
+
+def test_effect_estimate_result_protocol():
+    r = difference_in_means(_randomised(200, 2), "y", "t")
+    row = r.table.iloc[0]
+    assert row["estimate"] == r.estimate and row["std_error"] == r.std_error
+    assert {"ci_low", "ci_high", "level"} <= set(r.table.columns)
+    fit = r.fit_table().set_index("statistic")["value"]
+    assert fit["n"] == r.n and fit["df"] == r.details["df"]

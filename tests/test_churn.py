@@ -449,3 +449,38 @@ def test_plots_return_figures():
         plt.close(fig)
     with pytest.raises(DataError, match="'region'"):
         plots_churn.plot_churn_rates(rates, "region")
+
+
+def test_exact_interval_closed_forms_and_statsmodels():
+    # Clopper-Pearson: k = 0 gives [0, 1 - (alpha/2)^(1/n)], k = n gives [(alpha/2)^(1/n), 1]
+    for n in (1, 7, 40):
+        assert churn.proportion_ci(0, n, method="exact") == pytest.approx(
+            (0.0, 1 - 0.025 ** (1 / n)), abs=1e-12)
+        assert churn.proportion_ci(n, n, method="exact") == pytest.approx(
+            (0.025 ** (1 / n), 1.0), abs=1e-12)
+    from statsmodels.stats.proportion import proportion_confint
+
+    for k, n in ((3, 17), (81, 263), (15, 148)):
+        expected = proportion_confint(k, n, alpha=0.1, method="beta")
+        assert churn.proportion_ci(k, n, 0.9, "exact") == pytest.approx(expected, abs=1e-10)
+    with pytest.raises(ParameterError, match="method"):
+        churn.proportion_ci(1, 3, method="agresti")
+
+
+def test_churn_rate_one_group():
+    res = churn.churn_rate(26, 100, method="exact")
+    assert res["rate"] == 0.26 and res["n"] == 100 and res["churned"] == 26
+    assert (res["ci_low"], res["ci_high"]) == churn.proportion_ci(26, 100, method="exact")
+    with pytest.raises(DataError, match="churned <= n"):
+        churn.churn_rate(5, 3)
+    with pytest.raises(ParameterError, match="whole number"):
+        churn.churn_rate(2.5, 10)
+
+
+def test_seed_out_of_range_is_a_parameter_error():
+    # issue 11 item 6: a 2**32 seed reached scikit-learn and failed with its own error
+    df = pd.DataFrame({"y": [0, 1] * 20, "x": np.arange(40.0)})
+    with pytest.raises(ParameterError, match="seed must be an integer between 0 and 4294967295"):
+        churn.cross_validate_churn(df, "y", ["x"], n_folds=2, seed=2**32)
+    with pytest.raises(ParameterError, match="seed"):
+        churn.build_churn_pipeline(["x"], [], "gbm", seed=-1)

@@ -24,11 +24,11 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 
-from crm_research.causal.estimators import (
-    _check_columns,
-    _indicator_levels,
-    _no_missing,
-    _treatment_array,
+from crm_research.causal.design import (
+    complete_column,
+    indicator_levels,
+    require_role_columns,
+    treatment_array,
 )
 from crm_research.errors import ParameterError
 
@@ -40,15 +40,15 @@ def balance_columns(data: pd.DataFrame, covariates: Sequence[str]) -> pd.DataFra
     """Numeric columns for balance checks: numeric/bool as is; categories → one 0/1 per level
     present in ``data``."""
     covariates = list(covariates)
-    _check_columns(data, covariates, "covariate")
+    require_role_columns(data, covariates, "covariate")
     parts = {}
     for c in covariates:
-        _no_missing(data, c, "covariate")
+        complete_column(data, c, "covariate")
         col = data[c]
         if pd.api.types.is_bool_dtype(col) or pd.api.types.is_numeric_dtype(col):
             parts[c] = col.to_numpy(dtype=float)
             continue
-        vals, levels = _indicator_levels(col)
+        vals, levels = indicator_levels(col)
         for lv in levels:
             parts[f"{c}[{lv}]"] = (vals == lv).to_numpy(dtype=float)
     return pd.DataFrame(parts, index=data.index)
@@ -80,7 +80,7 @@ def standardized_differences(data: pd.DataFrame, treatment: str, covariates: Seq
     with weights also mean_treated_weighted, mean_control_weighted, smd_after. A 0/1
     column is treated as binary. Definitions: module docstring (Austin 2009).
     """
-    t = _treatment_array(data, treatment)
+    t = treatment_array(data, treatment)
     X = balance_columns(data, covariates)
     V = X.to_numpy()
     g1, g0 = t == 1, t == 0

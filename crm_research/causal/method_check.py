@@ -35,15 +35,14 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from crm_research._checks import check_n_boot, check_seed
+from crm_research.causal.design import require_role_columns, treatment_array
 from crm_research.causal.estimators import (
     EffectEstimate,
-    _check_columns,
-    _treatment_array,
-    aipw,
     difference_in_means,
-    ipw,
     regression_adjustment,
 )
+from crm_research.causal.weighting import aipw, ipw
 from crm_research.errors import EstimationError, ParameterError
 
 __all__ = ["selection_from_lists", "selection_propensity", "confounded_sample", "method_check",
@@ -71,7 +70,7 @@ def selection_propensity(data: pd.DataFrame, selection: dict[str, float],
     """s(x) = logistic(strength · Σ c_j z_j(x)), z_j = (x_j - mean) / sd (ddof=0)."""
     if not selection:
         raise ParameterError("selection must name at least one covariate with a coefficient")
-    _check_columns(data, list(selection), "selection")
+    require_role_columns(data, list(selection), "selection")
     idx = np.zeros(len(data))
     for col, coef in selection.items():
         v = data[col]
@@ -105,7 +104,7 @@ def confounded_sample(data: pd.DataFrame, treatment: str, selection: dict[str, f
 
     Adds the column ``selection_propensity`` = s(x), the true propensity in the subsample.
     """
-    t = _treatment_array(data, treatment)
+    t = treatment_array(data, treatment)
     s = selection_propensity(data, selection, strength)
     p = _keep_probabilities(t, s, float(keep_fraction))
     rng = np.random.default_rng(seed)
@@ -140,24 +139,34 @@ def _one_draw(draw: int, seed: int, data: pd.DataFrame, outcomes: Sequence[str],
                 r = _estimate(m, sample, y, treatment, covariates, n_folds, eps, level, seed)
                 rows.append({"draw": draw, "seed": seed, "outcome": y, "method": m,
                              "n": r.n, "n_treated": r.n_treated, "estimate": r.estimate,
-                             "se": r.se, "ci_low": r.ci_low, "ci_high": r.ci_high,
+                             "std_error": r.std_error, "ci_low": r.ci_low, "ci_high": r.ci_high,
                              "n_trimmed": r.details.get("n_trimmed", 0)})
             except EstimationError as exc:  # recorded, not hidden
                 rows.append({"draw": draw, "seed": seed, "outcome": y, "method": m,
                              "n": len(sample), "n_treated": np.nan, "estimate": np.nan,
-                             "se": np.nan, "ci_low": np.nan, "ci_high": np.nan,
+                             "std_error": np.nan, "ci_low": np.nan, "ci_high": np.nan,
                              "n_trimmed": np.nan, "error": str(exc)})
     return rows
 
 
 @dataclass
 class MethodCheckResult:
-    """``draws``: one row per draw × outcome × method; ``summary``: one row per outcome ×
-    method; ``truth``: experimental benchmark per outcome (estimate, ci_low, ci_high)."""
+    """``draws``: one row per draw × outcome × method; ``table``: one row per outcome ×
+    method (bias, coverage, ...); ``truth``: experimental benchmark per outcome (estimate,
+    std_error, ci_low, ci_high)."""
 
     draws: pd.DataFrame
-    summary: pd.DataFrame
+    table: pd.DataFrame
     truth: pd.DataFrame
+
+    def fit_table(self) -> pd.DataFrame:
+        """Design of the check as (``statistic``, ``value``) rows."""
+        return pd.DataFrame({
+            "statistic": ["draws", "outcomes", "methods", "failed estimates"],
+            "value": [int(self.draws["draw"].nunique()), int(self.draws["outcome"].nunique()),
+                      ", ".join(dict.fromkeys(self.draws["method"])),
+                      int(self.draws["estimate"].isna().sum())],
+        })
 
 
 def method_check(data: pd.DataFrame, outcomes: Sequence[str], treatment: str,
@@ -168,7 +177,7 @@ def method_check(data: pd.DataFrame, outcomes: Sequence[str], treatment: str,
     """Bias and CI coverage of ``methods`` over ``n_draws`` confounded samples.
 
     Summary columns: outcome, method, truth, n_draws, n_failed, mean_estimate, bias
-    (mean estimate - truth), bias_mc_se (SD / sqrt(draws)), sd_estimate, mean_se, rmse,
+    (mean estimate - truth), bias_mc_se (SD / sqrt(draws)), sd_estimate, mean_std_error, rmse,
     coverage (share of CIs containing the truth), coverage_mc_se, expected_coverage
     (see module docstring), mean_n, mean_trimmed.
     """
@@ -178,19 +187,19 @@ def method_check(data: pd.DataFrame, outcomes: Sequence[str], treatment: str,
     if unknown or not methods:
         raise ParameterError(f"methods must be a non-empty subset of {CHECK_METHODS}, got "
                              f"{list(methods)}")
-    if not isinstance(n_draws, int) or n_draws < 1:
-        raise ParameterError(f"n_draws must be a positive integer, got {n_draws!r}")
+    n_draws = check_n_boot(n_draws, "n_draws", minimum=2)
+    seed = check_seed(seed, allow_none=False)
     if not isinstance(n_jobs, int) or n_jobs == 0:
         raise ParameterError(f"n_jobs must be a non-zero integer, got {n_jobs!r}")
-    _check_columns(data, list(covariates), "covariate")
+    require_role_columns(data, list(covariates), "covariate")
     truth_rows = []
     for y in outcomes:
         r = difference_in_means(data, y, treatment, level=level)
         truth_rows.append({"outcome": y, "estimate": r.estimate, "ci_low": r.ci_low,
-                           "ci_high": r.ci_high, "se": r.se, "n": r.n})
+                           "ci_high": r.ci_high, "std_error": r.std_error, "n": r.n})
     truth = pd.DataFrame(truth_rows)
     # validate keep_fraction once, before spawning work
-    _keep_probabilities(_treatment_array(data, treatment),
+    _keep_probabilities(treatment_array(data, treatment),
                         selection_propensity(data, selection, strength), float(keep_fraction))
     seeds = [int(ss.generate_state(1)[0]) for ss in np.random.SeedSequence(seed).spawn(n_draws)]
     args = (data, list(outcomes), treatment, list(covariates), dict(selection), float(strength),
@@ -223,11 +232,12 @@ def method_check(data: pd.DataFrame, outcomes: Sequence[str], treatment: str,
             "mean_estimate": float(ok["estimate"].mean()) if k else float("nan"),
             "bias": float(ok["estimate"].mean() - tr) if k else float("nan"),
             "bias_mc_se": sd / np.sqrt(k) if k > 1 else float("nan"),
-            "sd_estimate": sd, "mean_se": float(ok["se"].mean()) if k else float("nan"),
+            "sd_estimate": sd,
+            "mean_std_error": float(ok["std_error"].mean()) if k else float("nan"),
             "rmse": float(np.sqrt(np.mean((ok["estimate"] - tr) ** 2))) if k else float("nan"),
             "coverage": cov,
             "coverage_mc_se": float(np.sqrt(cov * (1 - cov) / k)) if k else float("nan"),
             "expected_coverage": expected, "mean_n": float(g["n"].mean()),
             "mean_trimmed": float(ok["n_trimmed"].mean()) if k else float("nan"),
         })
-    return MethodCheckResult(draws=draws, summary=pd.DataFrame(rows), truth=truth)
+    return MethodCheckResult(draws=draws, table=pd.DataFrame(rows), truth=truth)

@@ -22,15 +22,11 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from crm_research._checks import check_seed
 from crm_research.causal.balance import ate_weights, propensity_overlap, standardized_differences
-from crm_research.causal.estimators import (
-    _check_columns,
-    _is_binary,
-    _outcome_array,
-    aipw,
-    e_value,
-    e_value_from_difference,
-)
+from crm_research.causal.design import is_binary, outcome_array, require_role_columns
+from crm_research.causal.sensitivity import e_value, e_value_from_difference
+from crm_research.causal.weighting import aipw
 from crm_research.errors import DataError, ParameterError
 
 __all__ = ["TreatmentDefinition", "TELCO_TREATMENTS", "TELCO_COVARIATES", "select_treatments",
@@ -92,7 +88,7 @@ def treatment_frame(data: pd.DataFrame, definition: TreatmentDefinition,
 
     Returns the frame and the number of excluded rows.
     """
-    _check_columns(data, [definition.column], "treatment")
+    require_role_columns(data, [definition.column], "treatment")
     col = data[definition.column]
     overlap = set(definition.treated) & set(definition.control)
     if overlap:
@@ -112,11 +108,11 @@ def treatment_frame(data: pd.DataFrame, definition: TreatmentDefinition,
 
 @dataclass
 class ObservationalResult:
-    """``effects``: one row per treatment; ``balance``: SMD rows per treatment × covariate;
-    ``overlap``: propensity histograms per treatment; ``propensity``: per treatment the
+    """``table``: one row per treatment (the effects); ``balance``: SMD rows per treatment ×
+    covariate; ``overlap``: propensity histograms per treatment; ``propensity``: per treatment the
     (trimmed) cross-fitted propensities and the treatment indicator, for plots."""
 
-    effects: pd.DataFrame
+    table: pd.DataFrame
     balance: pd.DataFrame
     overlap: pd.DataFrame
     propensity: dict[str, tuple[np.ndarray, np.ndarray]] = field(default_factory=dict)
@@ -129,8 +125,8 @@ def observational_effects(data: pd.DataFrame, outcome: str,
                           bins: int = 20) -> ObservationalResult:
     """AIPW effect, naive difference, balance, overlap and E-values for each treatment.
 
-    ``effects`` columns: treatment, description, n, n_excluded, n_treated, n_control,
-    raw_mean_treated, raw_mean_control, naive_difference, estimate, se, ci_low, ci_high,
+    ``table`` columns: treatment, description, n, n_excluded, n_treated, n_control,
+    raw_mean_treated, raw_mean_control, naive_difference, estimate, std_error, ci_low, ci_high,
     mu1, mu0, ratio, ratio_ci_low, ratio_ci_high, e_value, e_value_ci, e_value_basis,
     n_trimmed, max_abs_smd_before, max_abs_smd_after. The treatment's own column is dropped
     from the covariates. For a 0/1 outcome the E-value uses the risk ratio ``mu1/mu0``
@@ -138,7 +134,8 @@ def observational_effects(data: pd.DataFrame, outcome: str,
     """
     if not treatments:
         raise ParameterError("treatments must name at least one treatment definition")
-    _check_columns(data, [outcome], "outcome")
+    seed = check_seed(seed, allow_none=False)
+    require_role_columns(data, [outcome], "outcome")
     rows, bal, ovl, props = [], [], [], {}
     for name, d in treatments.items():
         if not isinstance(d, TreatmentDefinition):
@@ -147,14 +144,14 @@ def observational_effects(data: pd.DataFrame, outcome: str,
         cov = [c for c in covariates if c != d.column]
         res = aipw(frame, outcome, "_treated", cov, n_folds=n_folds, seed=seed, eps=eps,
                    level=level)
-        y = _outcome_array(frame, outcome)
+        y = outcome_array(frame, outcome)
         t = frame["_treated"].to_numpy(dtype=float)
-        if _is_binary(y):
+        if is_binary(y):
             ev = e_value(res.ratio, res.ratio_ci_low, res.ratio_ci_high) \
                 if np.isfinite(res.ratio) else {"e_value": np.nan, "e_value_ci": np.nan}
             basis = "risk ratio mu1/mu0"
         else:
-            ev = e_value_from_difference(res.estimate, res.se, float(y.std(ddof=1)))
+            ev = e_value_from_difference(res.estimate, res.std_error, float(y.std(ddof=1)))
             basis = "exp(0.91 d) conversion of the mean difference"
         e = res.propensity
         assert e is not None
@@ -168,7 +165,7 @@ def observational_effects(data: pd.DataFrame, outcome: str,
             "raw_mean_treated": float(y[t == 1].mean()),
             "raw_mean_control": float(y[t == 0].mean()),
             "naive_difference": float(y[t == 1].mean() - y[t == 0].mean()),
-            "estimate": res.estimate, "se": res.se, "ci_low": res.ci_low,
+            "estimate": res.estimate, "std_error": res.std_error, "ci_low": res.ci_low,
             "ci_high": res.ci_high, "mu1": res.mu1, "mu0": res.mu0, "ratio": res.ratio,
             "ratio_ci_low": res.ratio_ci_low, "ratio_ci_high": res.ratio_ci_high,
             "e_value": ev["e_value"], "e_value_ci": ev["e_value_ci"], "e_value_basis": basis,
@@ -180,5 +177,5 @@ def observational_effects(data: pd.DataFrame, outcome: str,
     balance = balance[["treatment"] + [c for c in balance.columns if c != "treatment"]]
     overlap = pd.concat(ovl, ignore_index=True)
     overlap = overlap[["treatment"] + [c for c in overlap.columns if c != "treatment"]]
-    return ObservationalResult(effects=pd.DataFrame(rows), balance=balance, overlap=overlap,
+    return ObservationalResult(table=pd.DataFrame(rows), balance=balance, overlap=overlap,
                                propensity=props)
