@@ -148,9 +148,9 @@ def rollout_table(scores: pd.DataFrame, margin: float, cost: float,
     model's score (long score table of :class:`~crm_research.causal.uplift.UpliftResult`).
 
     Columns: strategy, model, share, contacts, profit, std_error, profit_ci_low,
-    profit_ci_high, share_ci_low, share_ci_high, within_budget, profit_per_contact. Sorted by
-    profit (best first); 'everybody' is marked ``within_budget=False`` if the budget cannot pay
-    for it.
+    profit_ci_high, share_ci_low, share_ci_high, within_budget, profit_per_contact, chosen.
+    Sorted by profit (best first); 'everybody' is marked ``within_budget=False`` if the budget
+    cannot pay for it; ``chosen`` marks the most profitable strategy within the budget.
     """
     require_columns(scores, ["model", "treatment", "outcome", "uplift"], "uplift scores")
     models = list(dict.fromkeys(scores["model"]))
@@ -186,4 +186,7 @@ def rollout_table(scores: pd.DataFrame, margin: float, cost: float,
     out["profit_per_contact"] = np.divide(out["profit"], out["contacts"],
                                           out=np.full(len(out), np.nan),
                                           where=out["contacts"].to_numpy() > 0)
-    return out.sort_values("profit", ascending=False, kind="mergesort").reset_index(drop=True)
+    out = out.sort_values("profit", ascending=False, kind="mergesort").reset_index(drop=True)
+    out["chosen"] = False
+    out.loc[out.index[out["within_budget"].to_numpy(dtype=bool)][0], "chosen"] = True
+    return out
