@@ -404,3 +404,132 @@ def test_snapshot_churn_rate_excludes_new_customers():
     assert (res["churned"], res["n"]) == (2, 3)
     with pytest.raises(DataError, match="'tenure'"):
         P.snapshot_churn_rate(df.drop(columns="tenure"))
+
+
+# --------------------------------------------------------------------------- customer base
+
+
+def test_marketing_funnel_hand_case_and_bottleneck():
+    log = pd.DataFrame({"customer_id": [1, 1, 1, 1, 2, 2, 3, 4, 4, 4],
+                        "date": pd.to_datetime(["2000-01-01", "2000-02-01", "2000-03-01",
+                                                "2000-04-01", "2000-01-01", "2000-01-01",
+                                                "2000-01-05", "2000-01-01", "2000-05-01",
+                                                "2000-06-01"])})
+    f = P.marketing_funnel(log, loyal_min_days=4)
+    # purchase days: 1 -> 4, 2 -> 1 (same day twice), 3 -> 1, 4 -> 3
+    assert f["count"].tolist() == [4.0, 2.0, 1.0]
+    assert f["step_rate"].tolist()[1:] == [0.5, 0.5]
+    assert f["bottleneck"].sum() == 1
+    g = P.marketing_funnel(log, loyal_min_days=3, aware=40)
+    assert g["count"].tolist() == [40.0, 4.0, 2.0, 2.0]
+    # the step from the assumed awareness count (0.1) is not the bottleneck
+    assert g.loc[g["bottleneck"], "stage"].item() == "repeat (2+ purchase days)"
+    with pytest.raises(ParameterError):
+        P.marketing_funnel(log, loyal_min_days=2)
+
+
+def test_quadratic_optimum_hand_case():
+    r = P.quadratic_optimum(4.0, -0.002, 0.0, 0.0, 0.0)
+    assert r["optimum"] == pytest.approx(1000.0) and r["std_error"] == 0.0
+    assert math.isnan(P.quadratic_optimum(1.0, 0.5, 1, 1, 0)["optimum"])
+    # delta method against a finite-difference gradient
+    b1, b2, v1, v2, c = 3.0, -0.01, 0.04, 1e-6, -1e-4
+    se = P.quadratic_optimum(b1, b2, v1, v2, c)["std_error"]
+    h = 1e-7
+    g = np.array([(-(b1 + h) / (2 * b2) + b1 / (2 * b2)) / h,
+                  (-b1 / (2 * (b2 + h)) + b1 / (2 * b2)) / h])
+    assert se == pytest.approx(math.sqrt(g @ np.array([[v1, c], [c, v2]]) @ g), rel=1e-4)
+
+
+def _smcrm_like(n: int, seed: int) -> pd.DataFrame:
+    rng = np.random.default_rng(seed)
+    df = pd.DataFrame({
+        "acquisition": 1, "acq_exp": rng.uniform(100, 900, n),
+        "ret_exp": rng.uniform(100, 1500, n),
+        "freq": rng.integers(1, 20, n), "crossbuy": rng.integers(1, 10, n),
+        "sow": rng.uniform(0, 100, n), "industry": rng.integers(0, 2, n),
+        "revenue": rng.uniform(10, 60, n), "employees": rng.integers(100, 1500, n)})
+    df["acq_exp_sq"] = df["acq_exp"] ** 2
+    df["ret_exp_sq"] = df["ret_exp"] ** 2
+    df["profit"] = (500 + 4 * df.acq_exp - 0.002 * df.acq_exp_sq + 3 * df.ret_exp
+                    - 0.001 * df.ret_exp_sq + 20 * df.crossbuy + 5 * df.sow
+                    + rng.normal(0, 200, n))
+    return df
+
+
+def test_profit_maximising_spend_recovers_known_optimum():
+    tab = P.profit_maximising_spend(_smcrm_like(3000, 4)).set_index("spend")
+    for spend, truth in (("acquisition", 1000.0), ("retention", 1500.0)):
+        assert tab.loc[spend, "ci_low"] < truth < tab.loc[spend, "ci_high"]
+        assert tab.loc[spend, "optimum"] == pytest.approx(truth, rel=0.05)
+
+
+def test_share_of_wallet_drivers_recovers_coefficients():
+    tab = P.share_of_wallet_drivers(_smcrm_like(3000, 5)).set_index("term")
+    assert tab.loc["crossbuy", "ci_low"] < 20 < tab.loc["crossbuy", "ci_high"]
+    assert tab.loc["sow", "ci_low"] < 5 < tab.loc["sow", "ci_high"]
+    assert tab.loc["sow", "effect_of_1sd"] == pytest.approx(
+        tab.loc["sow", "estimate"] * tab.loc["sow", "sd_x"])
+    with pytest.raises(DataError, match="sow"):
+        P.share_of_wallet_drivers(_smcrm_like(50, 1).drop(columns="sow"))
+
+
+def test_profit_deciles_hand_case():
+    d = P.profit_deciles([10, -5, 3, 2, 0, 8, -1, 4, 1, 6], groups=5)
+    assert d["customers"].tolist() == [2] * 5
+    assert d["total_profit"].tolist() == [18, 10, 5, 1, -6]
+    assert d["cumulative_share"].iloc[-1] == pytest.approx(1.0)
+    assert d["action"].tolist() == ["treat specially"] + ["grow: cross-sell, up-sell"] * 3 + \
+        ["make profitable or drop"]
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.lists(st.floats(-1e4, 1e4), min_size=10, max_size=80), st.integers(2, 10))
+def test_profit_deciles_partition_and_order(values, groups):
+    d = P.profit_deciles(values, groups)
+    assert d["customers"].sum() == len(values)
+    assert d["customers"].max() - d["customers"].min() <= 1
+    assert np.all(np.diff(d["mean_profit"]) <= 1e-9)
+    assert d["total_profit"].sum() == pytest.approx(sum(values), abs=1e-6)
+
+
+def test_winback_targeting_finds_the_valuable_customers():
+    rng = np.random.default_rng(8)
+    n = 2000
+    w = pd.DataFrame({"offer": rng.choice([20, 25, 30], n),
+                      "duration_lapse": rng.integers(8, 200, n),
+                      "price_change": rng.normal(0, 10, n),
+                      "duration_1": rng.integers(50, 800, n),
+                      "gender": rng.integers(0, 2, n), "age": rng.integers(20, 70, n)})
+    p = 1 / (1 + np.exp(-(2 - 0.02 * w.duration_lapse)))
+    w["reacquire"] = (rng.random(n) < p).astype(int)
+    w["sclv"] = np.where(w.reacquire == 1, 2 * w.duration_1 + rng.normal(0, 50, n), -5.0)
+    t = P.winback_targeting(w, shares=(0.1, 0.5, 1.0))
+    assert t["targeted"].tolist() == [200, 1000, 2000]
+    assert t["lift"].iloc[0] > t["lift"].iloc[1] > 1.0
+    assert t["lift"].iloc[-1] == pytest.approx(1.0)
+    assert t["realised_sclv"].iloc[-1] == pytest.approx(w.sclv.sum())
+
+
+# --------------------------------------------------------------------------- frameworks
+
+
+def test_frameworks_file_complete_and_callable():
+    themes = P.load_frameworks()
+    assert len(themes) >= 15
+    ids = P.theme_ids()
+    assert len(set(ids)) == len(ids)
+    for t in themes:
+        assert t["exercise"] and t["answer"]
+        for fn in t.get("computed", []):
+            assert callable(getattr(P, fn, None)) or fn == "channel_cost_whatif", fn
+        tab = P.framework_table(t["id"])
+        assert list(tab.columns) == ["framework", "item", "text", "tag", "inventory_id"]
+        assert tab["inventory_id"].str.fullmatch(r"00[0-4]-\d{2,3}").all()
+    defs = P.framework_table("definitions")
+    assert {"Oracle", "Microsoft", "Gartner", "CIO", "Salesforce", "Kotler", "Romano"} <= \
+        set(defs["item"])
+    html = P.theme_html("definitions", 9)
+    assert html.startswith("<h3>9. ") and "<details" in html
+    with pytest.raises(ParameterError, match="unknown"):
+        P.theme("nope")

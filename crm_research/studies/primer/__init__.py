@@ -37,11 +37,29 @@ from crm_research.studies.primer.concentration import (
     pareto_share_ci,
     pareto_table,
 )
+from crm_research.studies.primer.customer_base import (
+    marketing_funnel,
+    ols_table,
+    profit_deciles,
+    profit_maximising_spend,
+    purchase_days,
+    quadratic_optimum,
+    share_of_wallet_drivers,
+    winback_targeting,
+)
 from crm_research.studies.primer.data import (
     GLOSSARY_COLUMNS,
     TRANSACTION_DATASETS,
     load_glossary,
     transaction_log,
+)
+from crm_research.studies.primer.frameworks import (
+    framework_table,
+    load_frameworks,
+    theme,
+    theme_html,
+    theme_ids,
+    themes_table,
 )
 from crm_research.studies.primer.loyalty import (
     attitudinal_loyalty,
@@ -60,6 +78,9 @@ from crm_research.studies.primer.rates import (
 )
 
 __all__ = [
+    "marketing_funnel", "ols_table", "profit_deciles", "profit_maximising_spend",
+    "purchase_days", "quadratic_optimum", "share_of_wallet_drivers", "winback_targeting",
+    "framework_table", "load_frameworks", "theme", "theme_html", "theme_ids", "themes_table",
     "SampleSize", "campaign_cell_vs_rollout", "campaign_test_cell", "funnel_from_flags",
     "funnel_rates", "minimum_detectable_rate", "power_two_proportions", "response_lift",
     "sample_size_two_proportions",
