@@ -4,11 +4,13 @@ Customers have two standard-normal covariates ``x1``, ``x2`` and a two-level ``g
 (``a``/``b``, half each). Treatment is a coin flip with probability ``treated_share``. For a
 0/1 outcome (``kind="binary"``)::
 
-    P(Y = 1 | x, T) = logistic(base + 0.5·x2 + T·(effect + slope·x1 - flip·[group = b]))
+    P(Y = 1 | x, T) = logistic(base + b2·x2 + T·(effect + slope·x1 - flip·[group = b]))
 
 and the true individual effect is ``tau = P(Y = 1 | x, T = 1) - P(Y = 1 | x, T = 0)``; for a
-continuous outcome (``kind="continuous"``) ``Y = base + 0.5·x2 + T·tau + N(0, noise²)`` with
-``tau = effect + slope·x1 - flip·[group = b]``. With ``flip > effect`` the group ``b``
+continuous outcome (``kind="continuous"``) ``Y = base + b2·x2 + T·tau + N(0, noise²)`` with
+``tau = effect + slope·x1 - flip·[group = b]``; ``b2`` is ``baseline_slope``. A large
+``baseline_slope`` makes the customers most likely to respond differ from those most moved by
+the treatment (response ≠ uplift). With ``flip > effect`` the group ``b``
 customers are hurt by the campaign (the "sleeping dogs" of the uplift literature). The column
 ``tau`` carries the truth, so recovery of the CATE (correlation of predicted and true effect,
 mean effect) can be tested.
@@ -32,7 +34,7 @@ def _logistic(z: np.ndarray) -> np.ndarray:
 def simulate_uplift(n: int = 20000, kind: str = "binary", base: float = -1.5,
                     effect: float = 0.3, slope: float = 0.6, flip: float = 0.0,
                     treated_share: float = 0.5, noise: float = 1.0,
-                    seed: int = 0) -> pd.DataFrame:
+                    baseline_slope: float = 0.5, seed: int = 0) -> pd.DataFrame:
     """Simulated experiment with columns x1, x2, group, treatment (0/1), y, tau (true CATE).
 
     See the module docstring for the model. Same arguments → same data.
@@ -52,13 +54,13 @@ def simulate_uplift(n: int = 20000, kind: str = "binary", base: float = -1.5,
     t = (rng.random(n) < treated_share).astype(int)
     lift = effect + slope * x1 - flip * group_b
     if kind == "binary":
-        p0 = _logistic(base + 0.5 * x2)
-        p1 = _logistic(base + 0.5 * x2 + lift)
+        p0 = _logistic(base + baseline_slope * x2)
+        p1 = _logistic(base + baseline_slope * x2 + lift)
         tau = p1 - p0
         y = (rng.random(n) < np.where(t == 1, p1, p0)).astype(int)
     else:
         tau = lift
-        y = base + 0.5 * x2 + t * tau + noise * rng.standard_normal(n)
+        y = base + baseline_slope * x2 + t * tau + noise * rng.standard_normal(n)
     return pd.DataFrame({"x1": x1, "x2": x2,
                          "group": pd.Categorical(np.where(group_b, "b", "a"),
                                                  categories=["a", "b"]),
