@@ -155,7 +155,7 @@ def test_standardize_log():
     raw = pd.DataFrame({"cid": [1, 2], "when": ["2020-01-01", "2020-01-05"], "amt": [1, 2]})
     log = standardize_log(raw, "cid", "when", "amt")
     assert list(log.columns) == ["customer_id", "date", "value"]
-    with pytest.raises(DataError, match="lacks"):
+    with pytest.raises(DataError, match=r"\['id'\] not found"):
         standardize_log(raw, "id", "when", "amt")
 
 
@@ -198,12 +198,129 @@ def test_prepare_log_and_overview():
     log, cleaning, dates = prepare_log("cdnow_sample", datasets.load("cdnow_sample"))
     assert dates["calibration_end"] == "1997-09-30"
     assert cleaning.loc[0, "rows"] == 6919 and cleaning.loc[0, "customers"] == 2357
-    raw = pd.DataFrame({"cid": [1, 1, 2, None], "when": ["2020-01-01", "2020-03-01",
-                                                          "2020-02-01", "2020-02-02"],
-                        "amt": [1.0, 2.0, -3.0, 4.0]})
+    raw = pd.DataFrame({"cid": [1, 1, 2, None, 3], "when": ["2020-01-01", "2020-03-01",
+                                                             "2020-02-01", "2020-02-02",
+                                                             "2020-02-10"],
+                        "amt": [1.0, 2.0, -3.0, 4.0, 5.0]})
     log2, cleaning2, dates2 = prepare_log("my.csv", raw, "cid", "when", "amt")
-    assert len(log2) == 2 and cleaning2.loc[1, "rows_removed"] == 2
+    steps = cleaning2.set_index("step")
+    assert len(log2) == 3
+    assert steps.loc["drop missing ids / missing or negative values", "rows_removed"] == 2
     assert dates2["observation_end"] == "2020-03-01"
     s = summarize_transactions(log, observation_end="1998-06-30", calibration_end="1997-09-30")
     ov = summary_overview(s).set_index("measure")["value"]
     assert ov["customers"] == 2357 and ov["repeat purchases (holdout)"] == 1882
+
+
+# ---------------------------------------------------------------- hostile input (issue 11.5)
+
+DAY_FIRST = pd.DataFrame({"customer_id": [1, 1, 2, 2, 3],
+                          "date": ["03/04/2020", "25/04/2020", "12/05/2020", "01/06/2020",
+                                   "02/06/2020"],
+                          "value": [1.0, 2.0, 3.0, 4.0, 5.0]})
+
+
+def test_day_first_dates_detected_on_the_whole_column():
+    """Before: format="mixed" read 12/05/2020 as 5 December next to 25/04/2020."""
+    log = standardize_log(DAY_FIRST, "customer_id", "date", "value")
+    assert log["date"].dt.strftime("%Y-%m-%d").tolist() == [
+        "2020-04-03", "2020-04-25", "2020-05-12", "2020-06-01", "2020-06-02"]
+    month_first = DAY_FIRST.assign(date=["04/03/2020", "04/25/2020", "05/12/2020",
+                                         "06/01/2020", "06/02/2020"])
+    log = standardize_log(month_first, "customer_id", "date", "value")
+    assert log["date"].dt.strftime("%Y-%m-%d").tolist()[2] == "2020-05-12"
+    # the summary reads text dates the same way
+    s = summarize_transactions(DAY_FIRST, time_unit="D")
+    assert s.loc[1, "recency"] == 22 and s.loc[2, "recency"] == 20
+
+
+def test_ambiguous_dates_refused_and_date_format():
+    amb = DAY_FIRST.assign(date=["03/04/2020", "05/04/2020", "12/05/2020", "01/06/2020",
+                                 "02/06/2020"])
+    with pytest.raises(DataError, match="day-first or month-first.*date_format"):
+        standardize_log(amb, "customer_id", "date", "value")
+    with pytest.raises(DataError, match="day-first or month-first"):
+        summarize_transactions(amb)
+    log = standardize_log(amb, "customer_id", "date", "value", date_format="%d/%m/%Y")
+    assert log["date"].iloc[2] == pd.Timestamp("2020-05-12")
+    log = standardize_log(amb, "customer_id", "date", "value", date_format="%m/%d/%Y")
+    assert log["date"].iloc[2] == pd.Timestamp("2020-12-05")
+    with pytest.raises(DataError, match="date_format.*data row 2"):
+        standardize_log(DAY_FIRST, "customer_id", "date", "value", date_format="%m/%d/%Y")
+    mixed = DAY_FIRST.assign(date=["13/04/2020", "04/25/2020", "12/05/2020", "01/06/2020",
+                                   "02/06/2020"])
+    with pytest.raises(DataError, match="mixes day-first and month-first"):
+        standardize_log(mixed, "customer_id", "date", "value")
+
+
+def test_misdated_transaction_after_the_data_refused_or_dropped():
+    """Before: a 2031 row was accepted and moved the holdout end to 2031."""
+    from crm_research.data.transactions import prepare_log
+
+    raw = pd.DataFrame({"customer_id": [1, 1, 2, 2, 3, 3, 4],
+                        "date": ["2020-01-01", "2020-02-01", "2020-01-05", "2020-03-01",
+                                 "2020-02-02", "2020-04-01", "2031-01-01"],
+                        "value": [1, 2, 3, 4, 5, 6, 7]})
+    with pytest.raises(DataError, match="2031-01-01.*after the rest of the log"):
+        prepare_log("my.csv", raw)
+    log, cleaning, dates = prepare_log("my.csv", raw, observation_end="2020-06-30")
+    assert log["date"].max() == pd.Timestamp("2020-04-01")
+    assert dates["observation_end"] == "2020-04-01"
+    assert cleaning["step"].iloc[-1].startswith("drop transactions after observation_end")
+    assert cleaning["rows_removed"].iloc[-1] == 1
+    # a real pause in the middle is not flagged (more than 1% of rows after it)
+    pause = raw.iloc[:6].copy()
+    pause["date"] = ["2020-01-01", "2020-02-01", "2020-01-05", "2020-09-01", "2020-09-02",
+                     "2020-09-03"]
+    prepare_log("my.csv", pause)
+    # the engine refuses rows after an explicit observation end
+    with pytest.raises(DataError, match="after the observation end"):
+        summarize_transactions(standardize_log(raw, "customer_id", "date", "value"),
+                               observation_end="2020-06-30")
+
+
+def test_exact_duplicates_counted_and_dropped_on_request():
+    """Before: duplicate rows were not flagged (and doubled the customer's value)."""
+    from crm_research.data.transactions import prepare_log
+
+    raw = pd.DataFrame({"customer_id": [1, 1, 2, 2, 3], "date": ["2020-01-01", "2020-02-01",
+                                                                 "2020-01-05", "2020-03-01",
+                                                                 "2020-02-02"],
+                        "value": [1.0, 2.0, 3.0, 4.0, 5.0]})
+    dup = pd.concat([raw, raw.iloc[[1, 1]]], ignore_index=True)
+    _, cleaning, _ = prepare_log("my.csv", dup)
+    kept = cleaning.set_index("step")["rows"]
+    assert kept["of which exact duplicate rows (kept; drop_duplicates drops them)"] == 2
+    log, cleaning, _ = prepare_log("my.csv", dup, drop_duplicates=True)
+    assert len(log) == 5
+    steps = cleaning.set_index("step")
+    assert steps.loc["input rows", "rows"] == 7
+    assert steps.loc["drop exact duplicate rows", "rows_removed"] == 2
+    _, cleaning, _ = prepare_log("cdnow_sample", datasets.load("cdnow_sample"))
+    assert cleaning["step"].str.startswith("of which exact duplicate rows").any()
+
+
+def test_header_only_and_one_customer_files(tmp_path):
+    """Before: a header-only file gave AttributeError, a one-customer file a scipy error."""
+    from crm_research.data.transactions import prepare_log
+
+    empty = pd.DataFrame({"customer_id": [], "date": [], "value": []})
+    with pytest.raises(DataError, match="no rows"):
+        prepare_log("empty.csv", empty)
+    with pytest.raises(DataError, match="no rows"):
+        standardize_log(empty, "customer_id", "date", "value")
+    one = pd.DataFrame({"customer_id": [1] * 5,
+                        "date": ["2020-01-01", "2020-02-01", "2020-03-05", "2020-04-01",
+                                 "2020-06-01"], "value": [5, 6, 7, 3, 3]})
+    with pytest.raises(DataError, match="1 customer"):
+        prepare_log("one.csv", one)
+
+
+def test_read_user_csv_encoding(tmp_path):
+    """Before: the file encoding could not be set (a cp1256 Persian file failed)."""
+    p = tmp_path / "log.csv"
+    p.write_bytes("مشتري,date,value\nعلي,2020-01-01,5\n".encode("cp1256"))
+    with pytest.raises(DataError, match="encoding"):
+        datasets.read_user_csv(p, "transaction log")
+    raw = datasets.read_user_csv(p, "transaction log", encoding="cp1256")
+    assert raw.columns[0] == "مشتري" and raw.iloc[0, 0] == "علي"

@@ -129,29 +129,36 @@ def load(name: str) -> pd.DataFrame:
     return _LOADERS[name]()
 
 
-def read_user_csv(path: str | os.PathLike[str], what: str = "data file") -> pd.DataFrame:
+def read_user_csv(path: str | os.PathLike[str], what: str = "data file",
+                  encoding: str | None = None) -> pd.DataFrame:
     """Read a user's CSV file; a missing or unreadable file → one DataError naming it.
 
     The single entry point for user-provided tables (survey data, transaction logs, project
-    records), so every study reports file problems the same way.
+    records), so every study reports file problems the same way. ``encoding`` is the file's
+    text encoding (default UTF-8; e.g. ``cp1256`` or ``latin-1`` for older exports).
     """
     p = Path(path)
     if not p.is_file():
         raise DataError(f"{what} {str(p)!r} does not exist (expected a CSV file)")
     try:
-        df = pd.read_csv(p)
-    except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError,
-            ValueError) as exc:
+        df = pd.read_csv(p, encoding=encoding)
+    except LookupError as exc:
+        raise DataError(f"{what} {str(p)!r}: unknown encoding {encoding!r}") from exc
+    except UnicodeDecodeError as exc:
+        raise DataError(f"{what} {str(p)!r} is not valid {encoding or 'UTF-8'} text ({exc}); "
+                        "pass its encoding (e.g. cp1256, latin-1)") from exc
+    except (pd.errors.ParserError, pd.errors.EmptyDataError, ValueError) as exc:
         raise DataError(f"{what} {str(p)!r} is not a readable CSV: {exc}") from exc
     report.record_dataset(p.name, str(p.resolve()), sha256_of(p))
     return df
 
 
-def load_or_read(name_or_path: str, what: str = "data file") -> pd.DataFrame:
+def load_or_read(name_or_path: str, what: str = "data file",
+                 encoding: str | None = None) -> pd.DataFrame:
     """A bundled data set by name, otherwise a user CSV by path (see :func:`read_user_csv`)."""
     if name_or_path in REGISTRY:
         return load(name_or_path)
-    return read_user_csv(name_or_path, what)
+    return read_user_csv(name_or_path, what, encoding)
 
 
 def catalogue() -> pd.DataFrame:

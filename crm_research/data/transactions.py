@@ -48,6 +48,8 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from crm_research._checks import require_columns, spreadsheet_rows
+from crm_research.data.dates import late_dates, parse_dates
 from crm_research.errors import DataError, ParameterError
 
 #: Length of one time unit in days.
@@ -92,6 +94,7 @@ def _prepare(
     value_col: str | None,
     value_check: str,
     drop_duplicates: bool,
+    date_format: str | None = None,
 ) -> _Prepared:
     if value_check not in VALUE_CHECKS:
         raise ParameterError(f"value_check={value_check!r}; expected one of {VALUE_CHECKS}")
@@ -115,14 +118,7 @@ def _prepare(
             f"column {customer_col!r}: {int(bad.sum())} row(s) have a missing customer id "
             f"(first at row {row!r}); drop or fill them first"
         )
-    dates = log[date_col]
-    if not pd.api.types.is_datetime64_any_dtype(dates):
-        try:
-            dates = pd.to_datetime(dates, errors="coerce", format="mixed")
-        except (ValueError, TypeError) as exc:
-            raise DataError(f"column {date_col!r} cannot be read as dates") from exc
-    if getattr(dates.dt, "tz", None) is not None:
-        dates = dates.dt.tz_localize(None)
+    dates = parse_dates(log[date_col], date_format, date_col)
     bad = dates.isna().to_numpy()
     if bad.any():
         row = log.index[np.argmax(bad)]
@@ -219,6 +215,7 @@ def summarize_transactions(
     time_unit: str = "W",
     value_check: str = "nonnegative",
     drop_duplicates: bool = False,
+    date_format: str | None = None,
 ) -> pd.DataFrame:
     """Per-customer RFM summary of a transaction log (definitions in the module docstring).
 
@@ -239,6 +236,8 @@ def summarize_transactions(
     value_check : ``"nonnegative"`` (default; zero-value orders such as free items are allowed,
         negative values raise), ``"positive"`` (zero raises too) or ``"any"``.
     drop_duplicates : drop exact duplicate (customer, timestamp, value) rows first.
+    date_format : format of a text date column (see :func:`parse_dates`; default: detected
+        on the whole column, ambiguous day/month order refused).
 
     Returns
     -------
@@ -247,7 +246,8 @@ def summarize_transactions(
     ``first_purchase`` (date), and the holdout columns when ``calibration_end`` is given.
     """
     unit = unit_days(time_unit)
-    p = _prepare(log, customer_col, date_col, value_col, value_check, drop_duplicates)
+    p = _prepare(log, customer_col, date_col, value_col, value_check, drop_duplicates,
+                 date_format)
     last_day = int(p.day.max())
     if observation_end is None:
         end_day = last_day
@@ -404,16 +404,20 @@ def clean_online_retail(raw: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
 
 
 def standardize_log(
-    raw: pd.DataFrame, customer_col: str, date_col: str, value_col: str
+    raw: pd.DataFrame, customer_col: str, date_col: str, value_col: str,
+    date_format: str | None = None,
 ) -> pd.DataFrame:
-    """Rename a user's columns to ``customer_id, date, value`` (dates parsed)."""
-    miss = [c for c in (customer_col, date_col, value_col) if c not in raw.columns]
-    if miss:
-        raise DataError(f"transaction data lacks column(s) {miss}; it has {list(raw.columns)}")
-    dates = pd.to_datetime(raw[date_col], errors="coerce", format="mixed")
+    """Rename a user's columns to ``customer_id, date, value`` (dates parsed by
+    :func:`parse_dates` with ``date_format``; values to numbers, unreadable ones missing)."""
+    require_columns(raw, [customer_col, date_col, value_col], "transaction data")
+    if len(raw) == 0:
+        raise DataError("transaction data has no rows (only a header?); expected one row per "
+                        "transaction")
+    dates = parse_dates(raw[date_col], date_format, date_col)
     if dates.isna().any():
-        row = raw.index[np.argmax(dates.isna().to_numpy())]
-        raise DataError(f"column {date_col!r} has a missing/unparsable date at row {row!r}")
+        rows = spreadsheet_rows(dates.isna().to_numpy(), 1)
+        raise DataError(f"column {date_col!r} has {int(dates.isna().sum())} missing date(s) "
+                        f"(first at data row {rows[0]}, counting from 1)")
     return pd.DataFrame(
         {"customer_id": raw[customer_col].to_numpy(), "date": dates.to_numpy(),
          "value": pd.to_numeric(raw[value_col], errors="coerce").to_numpy()}
@@ -437,6 +441,9 @@ def prepare_log(
     customer_col: str = "customer_id",
     date_col: str = "date",
     value_col: str = "value",
+    date_format: str | None = None,
+    drop_duplicates: bool = False,
+    observation_end: object | None = None,
 ) -> tuple[pd.DataFrame, pd.DataFrame, dict[str, str]]:
     """Turn a loaded data set into ``(log, cleaning_table, default_dates)``.
 
@@ -445,41 +452,101 @@ def prepare_log(
     * ``online_retail``: :func:`clean_online_retail` (missing ids, cancellations, returns,
       non-positive prices removed).
     * anything else (a user CSV already read into ``raw``): columns renamed with
-      :func:`standardize_log`; default calibration end at two thirds of the date range.
+      :func:`standardize_log` (``date_format`` as in :func:`parse_dates`); default calibration
+      end at two thirds of the date range.
+
+    Checks on every log: no rows -> :class:`DataError`; exact duplicate rows (identical in every
+    column) are counted in the cleaning table and dropped when ``drop_duplicates``; fewer than
+    two customers -> DataError. Rows dated after ``observation_end`` (when given) are dropped and
+    counted; without it, a user log whose last dates lie in an isolated run far after the rest
+    (:func:`late_dates`, e.g. a 2031 typo) is refused, since it would move the holdout end.
 
     ``default_dates`` has ``calibration_end``, ``observation_end`` and ``cohort_start``.
     """
+    if not isinstance(raw, pd.DataFrame):
+        raise DataError(f"transaction log {name!r} must be a table, got {type(raw).__name__}")
+    if len(raw) == 0:
+        raise DataError(f"transaction log {name!r} has no rows (only a header?); expected one "
+                        "row per transaction")
+    n_input = len(raw)
+    n_dup = int(raw.duplicated().sum())
+    if drop_duplicates and n_dup:
+        raw = raw.drop_duplicates()
     if name == "online_retail":
         log, cleaning = clean_online_retail(raw)
-        return log[["customer_id", "date", "value"]], cleaning, dict(DATASET_DEFAULTS[name])
-    if name in ("cdnow_sample", "cdnow_master"):
-        log = raw[["customer_id", "date", "value"]].copy()
-    else:
-        log = standardize_log(raw, customer_col, date_col, value_col)
-    n_missing = int(log["customer_id"].isna().sum())
-    n_neg = int((log["value"] < 0).sum())
-    n_zero = int((log["value"] == 0).sum())
-    cleaning = pd.DataFrame([
-        {"step": "transactions read", "rows_removed": 0, "rows": len(log),
-         "customers": int(log["customer_id"].nunique()), "value": float(log["value"].sum())},
-    ])
-    if n_missing or n_neg:
-        before = len(log)
-        log = log[log["customer_id"].notna() & (log["value"] >= 0)]
-        cleaning.loc[len(cleaning)] = {
-            "step": "drop missing ids / negative values", "rows_removed": before - len(log),
-            "rows": len(log), "customers": int(log["customer_id"].nunique()),
-            "value": float(log["value"].sum())}
-    cleaning.loc[len(cleaning)] = {"step": "of which zero-value rows (kept)", "rows_removed": 0,
-                                   "rows": n_zero, "customers": np.nan, "value": 0.0}
-    if name in DATASET_DEFAULTS:
+        log = log[["customer_id", "date", "value"]]
         defaults = dict(DATASET_DEFAULTS[name])
     else:
+        if name in ("cdnow_sample", "cdnow_master"):
+            log = raw[["customer_id", "date", "value"]].copy()
+        else:
+            log = standardize_log(raw, customer_col, date_col, value_col, date_format)
+        log, cleaning = _check_rows(log)
+        if name in DATASET_DEFAULTS:
+            defaults = dict(DATASET_DEFAULTS[name])
+        else:
+            defaults = None
+    steps = cleaning.to_dict("records")
+    if drop_duplicates:
+        steps[:0] = [{"step": "input rows", "rows_removed": 0, "rows": n_input,
+                      "customers": np.nan, "value": np.nan},
+                     {"step": "drop exact duplicate rows", "rows_removed": n_dup,
+                      "rows": n_input - n_dup, "customers": np.nan, "value": np.nan}]
+    else:
+        steps.insert(1, {"step": "of which exact duplicate rows (kept; drop_duplicates drops "
+                         "them)", "rows_removed": 0, "rows": n_dup, "customers": np.nan,
+                         "value": np.nan})
+    if observation_end is not None:
+        end = pd.Timestamp(_as_day(observation_end, "observation_end")) + pd.Timedelta(days=1)
+        after = (log["date"] >= end).to_numpy()
+        if after.any():
+            log = log[~after]
+            steps.append({"step": f"drop transactions after observation_end {observation_end}",
+                          "rows_removed": int(after.sum()), "rows": len(log),
+                          "customers": int(log["customer_id"].nunique()),
+                          "value": float(log["value"].sum())})
+    elif name not in DATASET_DEFAULTS:
+        late = late_dates(log["date"])
+        if late.any():
+            first = log["date"][late].min().date()
+            before = log["date"][~late].max().date()
+            raise DataError(
+                f"transaction log {name!r}: {int(late.sum())} transaction(s) dated from {first} "
+                f"lie {(first - before).days} days after the rest of the log (which ends "
+                f"{before}) — a typo? They would move the holdout end. Correct or remove them, "
+                "or set observation_end to the last day to analyse (later rows are then dropped "
+                "and counted)")
+    n_customers = int(log["customer_id"].nunique())
+    if n_customers < 2:
+        raise DataError(f"transaction log {name!r} holds {n_customers} customer(s) after "
+                        "cleaning; the customer-base models need the transactions of many "
+                        "customers")
+    if defaults is None:
         lo, hi = log["date"].min().normalize(), log["date"].max().normalize()
         cal = lo + (hi - lo) * 2 / 3
         defaults = {"calibration_end": str(cal.date()), "observation_end": str(hi.date()),
                     "cohort_start": str(lo.date())}
-    return log.reset_index(drop=True), cleaning.reset_index(drop=True), defaults
+    return log.reset_index(drop=True), pd.DataFrame(steps), defaults
+
+
+def _check_rows(log: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Drop rows without a customer id or with a missing/negative value; the cleaning table."""
+    n_missing = int(log["customer_id"].isna().sum())
+    n_neg = int((log["value"] < 0).sum()) + int(log["value"].isna().sum())
+    n_zero = int((log["value"] == 0).sum())
+    steps = [{"step": "transactions read", "rows_removed": 0, "rows": len(log),
+              "customers": int(log["customer_id"].nunique()),
+              "value": float(log["value"].sum())}]
+    if n_missing or n_neg:
+        before = len(log)
+        log = log[log["customer_id"].notna() & (log["value"] >= 0)]
+        steps.append({"step": "drop missing ids / missing or negative values",
+                      "rows_removed": before - len(log), "rows": len(log),
+                      "customers": int(log["customer_id"].nunique()),
+                      "value": float(log["value"].sum())})
+    steps.append({"step": "of which zero-value rows (kept)", "rows_removed": 0,
+                  "rows": n_zero, "customers": np.nan, "value": 0.0})
+    return log, pd.DataFrame(steps)
 
 
 def summary_overview(summary: pd.DataFrame) -> pd.DataFrame:
