@@ -201,7 +201,7 @@ def test_study_log_cleans_a_users_file_like_prepare_log(tmp_path):
     a = open_log(str(tmp_path / "log.csv"), engine="pandas", **opts)
     b = open_log(str(tmp_path / "log.csv"), engine="duckdb", **opts)
     pd.testing.assert_frame_equal(a.cleaning, b.cleaning)
-    assert b.cleaning["rows_removed"].tolist() == [0, 2, 0]
+    assert b.cleaning["rows_removed"].tolist() == [0, 0, 2, 0]
     assert a.default_dates == b.default_dates
     assert_same_summary(b.summarize(), a.summarize())
 
@@ -345,6 +345,11 @@ def test_spark_reads_csv_and_reports_bad_rows(spark, tmp_path):
                         transactions.summarize_transactions(HAND, observation_end="2020-01-31",
                                                             calibration_end="2020-01-10",
                                                             time_unit="D"))
+    study = open_log(str(tmp_path / "hand.csv"), engine="spark")  # the fixture's session
+    pandas = open_log(str(tmp_path / "hand.csv"), engine="pandas")
+    assert study.engine == "spark" and study.sql.engine.spark is spark
+    pd.testing.assert_frame_equal(study.cleaning, pandas.cleaning)
+    assert_same_summary(study.summarize(), pandas.summarize())
     (tmp_path / "neg.csv").write_text("customer_id,date,value\n1,2020-01-01,3\n2,2020-01-02,-4\n")
     with pytest.raises(DataError, match="< 0"):
         TransactionLog(str(tmp_path / "neg.csv"), "spark", spark=spark).summary()

@@ -102,11 +102,15 @@ def open_log(dataset: str, engine: str = "auto", customer_col: str = "customer_i
 
 
 def _cleaning_table(sql: TransactionLog) -> pd.DataFrame:
+    """The steps of ``prepare_log``'s cleaning table for a user's log, counted by the engine."""
     o = sql.overview()
     rows = [{"step": "transactions read", "rows_removed": 0, "rows": int(o["n_rows"]),
-             "customers": int(o["n_customers"]), "value": o["total"]}]
+             "customers": int(o["n_customers"]), "value": o["total"]},
+            {"step": "of which exact duplicate rows (kept; drop_duplicates drops them)",
+             "rows_removed": 0, "rows": int(o["duplicate_rows"]), "customers": np.nan,
+             "value": np.nan}]
     if o["n_kept"] < o["n_rows"]:
-        rows.append({"step": "drop missing ids / negative values",
+        rows.append({"step": "drop missing ids / missing or negative values",
                      "rows_removed": int(o["n_rows"] - o["n_kept"]), "rows": int(o["n_kept"]),
                      "customers": int(o["customers_kept"]), "value": o["total_kept"]})
     rows.append({"step": "of which zero-value rows (kept)", "rows_removed": 0,

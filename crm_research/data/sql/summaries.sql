@@ -38,12 +38,15 @@ FROM {txn}
 
 -- name: overview
 -- The cleaning table of a log read from files (transactions.prepare_log): rows, customers and
--- value before and after dropping rows without a customer id or with a missing/negative value.
+-- value before and after dropping rows without a customer id or with a missing/negative value;
+-- exact duplicate rows (same customer, date and value) are counted, not dropped.
 SELECT COUNT(*) AS n_rows, COUNT(DISTINCT customer_id) AS n_customers, SUM(amount) AS total,
        SUM(CASE WHEN customer_id IS NOT NULL AND amount >= 0 THEN 1 ELSE 0 END) AS n_kept,
        COUNT(DISTINCT CASE WHEN amount >= 0 THEN customer_id END) AS customers_kept,
        SUM(CASE WHEN customer_id IS NOT NULL AND amount >= 0 THEN amount END) AS total_kept,
-       SUM(CASE WHEN amount = 0 THEN 1 ELSE 0 END) AS zero_value
+       SUM(CASE WHEN amount = 0 THEN 1 ELSE 0 END) AS zero_value,
+       COUNT(*) - (SELECT COUNT(*) FROM (SELECT DISTINCT customer_id, date_raw, amount
+                                         FROM {txn}) AS u) AS duplicate_rows
 FROM {txn}
 
 -- name: occasions
