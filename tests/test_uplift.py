@@ -157,7 +157,7 @@ def test_uplift_models_recover_known_cate(sim_binary, fit_binary):
         # the mean prediction tracks the sample's effect, which is within sampling error of
         # the true average effect
         assert abs(pred.mean() - dim.estimate) < 0.005, model
-        assert abs(pred.mean() - tau.mean()) < 3 * dim.se, model
+        assert abs(pred.mean() - tau.mean()) < 3 * dim.std_error, model
         # the harmed group (b, flip > effect) is predicted to be hurt on average
         b = (sim_binary["group"] == "b").to_numpy()
         assert pred[b].mean() < 0 < pred[~b].mean(), model

@@ -135,7 +135,7 @@ def segment_uplift(frame: pd.DataFrame, outcome: str, by: Sequence[str],
     blocks = []
     for col in by:
         res = subgroup_effects(frame, outcome, "treatment", col, level=level)
-        tab = res.table.rename(columns={"se": "std_error"}).assign(
+        tab = res.table.assign(
             q=res.q, q_df=res.df, q_p_value=res.p_value)
         tab["subgroup"] = tab["subgroup"].astype(str)
         blocks.append(tab)
@@ -180,16 +180,11 @@ def _effect(frame: pd.DataFrame, outcome: str, level: float) -> Any:
     return difference_in_means(frame, outcome, "treatment", level=level)
 
 
-def _se(est: Any) -> float:
-    se = getattr(est, "std_error", None)
-    return float(est.se if se is None else se)
-
-
 def experiment_decision(frame: pd.DataFrame, outcome: str, margin: float, cost: float,
                         level: float = 0.95) -> dict[str, Any]:
     """Effect, interval, profit per contact and decision of the whole experiment."""
     est = _effect(frame, outcome, level)
-    return {"n": est.n, "estimate": est.estimate, "std_error": _se(est), "ci_low": est.ci_low,
+    return {"n": est.n, "estimate": est.estimate, "std_error": est.std_error, "ci_low": est.ci_low,
             "ci_high": est.ci_high, "break_even_effect": cost / margin,
             "profit_per_contact": margin * est.estimate - cost,
             "decision": decide(est.ci_low, est.ci_high, margin, cost)}

@@ -196,9 +196,7 @@ def uplift_by_decile(y: Any, score: Any, t: Any, n_groups: int = 10,
         row.update(treated_mean=m1, control_mean=m0, estimate=m1 - m0)
         try:
             est = difference_in_means(frame, "y", "t", level=level)
-            se = getattr(est, "std_error", None)
-            row.update(std_error=float(est.se if se is None else se), ci_low=est.ci_low,
-                       ci_high=est.ci_high)
+            row.update(std_error=est.std_error, ci_low=est.ci_low, ci_high=est.ci_high)
         except EstimationError:
             row.update(std_error=np.nan, ci_low=np.nan, ci_high=np.nan)
         rows.append(row)
