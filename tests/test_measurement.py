@@ -777,5 +777,49 @@ def test_mode_b_and_single_item_conventions(ecsi):
     blocks = {"IMAG": ECSI_BLOCKS["IMAG"], "ONE": ["sat1"]}
     out = M.reliability(ecsi, blocks, modes={"IMAG": "B"}).set_index("construct")
     assert out.loc["IMAG", ["alpha", "rho_c", "rho_a", "ave"]].isna().all()
-    assert out.loc["ONE", "alpha"] == 1.0 and out.loc["ONE", "rho_c"] == 1.0
-    assert out.loc["ONE", "ave"] == 1.0
+    # issue 11 item 10: a one-item construct's reliability is "not applicable" (NaN), not 1
+    # flagged ok; mode-B flags read "not applicable", not False
+    assert out.loc["ONE", ["alpha", "alpha_raw", "rho_c", "rho_a", "ave"]].isna().all()
+    flags = ["alpha_ok", "rho_c_ok", "rho_c_redundant", "rho_a_ok", "ave_ok"]
+    for c in ("IMAG", "ONE"):
+        assert (out.loc[c, flags] == M.NOT_APPLICABLE).all(), out.loc[c, flags]
+    assert out.loc["ONE", "note"].startswith("not applicable: one-item")
+    assert out.loc["IMAG", "note"].startswith("not applicable: mode B")
+    alpha = M.cronbach_alpha(ecsi, {"ONE": ["sat1"]}).iloc[0]
+    assert np.isnan(alpha["alpha"]) and alpha["alpha_ok"] == M.NOT_APPLICABLE
+    # reflective multi-item blocks keep real booleans
+    ok = M.reliability(ecsi, {"SAT": ECSI_BLOCKS["SAT"]}).iloc[0]
+    assert ok["alpha_ok"] is True and ok["rho_a_ok"] == M.NOT_APPLICABLE  # no weights given
+
+
+def _rho_a_by_hand(corr: np.ndarray, w: np.ndarray) -> float:
+    """Dijkstra & Henseler (2015, eq. 19) written out: w scaled to w'Rw = 1,
+    rho_A = (w'w)^2 * sum_{i!=j} w_i r_ij w_j / sum_{i!=j} w_i^2 w_j^2."""
+    w = w / np.sqrt(w @ corr @ w)
+    k = w.size
+    num = sum(w[i] * corr[i, j] * w[j] for i in range(k) for j in range(k) if i != j)
+    den = sum(w[i] ** 2 * w[j] ** 2 for i in range(k) for j in range(k) if i != j)
+    return float((w @ w) ** 2 * num / den)
+
+
+@pytest.mark.parametrize("scaled", [True, False])
+def test_rho_a_uses_standardised_weights_after_scaled_and_unscaled_fits(ecsi, scaled):
+    """Issue 11 item 2: rho_A after an unscaled fit combined raw-scale weights with the item
+    correlation matrix (ECSI LOY 0.902, centroid scheme as plspm's example). The seminr / cSEM
+    convention takes the weights of the standardised items (w_j * sd(x_j)) with the
+    correlation matrix: 0.934 for the unscaled fit."""
+    from crm_research.sem.pls import estimate_pls
+
+    res = estimate_pls(ecsi, "ecsi_satisfaction", scheme="centroid", scaled=scaled)
+    loy = ECSI_BLOCKS["LOY"]
+    x = res.item_data[loy].to_numpy()
+    w = res.outer_model.set_index("item").loc[loy, "weight"].to_numpy()
+    w_std = w * x.std(axis=0) if not scaled else w
+    expected = _rho_a_by_hand(np.corrcoef(x, rowvar=False), w_std)
+    got = res.quality().reliability.set_index("construct").loc["LOY", "rho_a"]
+    assert got == pytest.approx(expected, abs=1e-12)
+    if not scaled:
+        assert got == pytest.approx(0.934, abs=5e-4)
+        raw = M.reliability(res.item_data, {"LOY": loy}, weights=pd.Series(w, index=loy),
+                            weights_scale="raw").loc[0, "rho_a"]
+        assert raw == pytest.approx(got, abs=1e-12)

@@ -358,6 +358,7 @@ def test_invariance_to_affine_rescaling_and_item_order(scheme, scale, shift, see
     df[items] = df[items] * np.array(scale) + np.array(shift)
     rng = np.random.default_rng(seed)
     d = spec.to_dict()
+    d.pop("scale", None)  # the rescaled items are no longer on the 0-10 scale
     for c in d["constructs"].values():
         c["items"] = list(rng.permutation(c["items"]))
     df = df[list(rng.permutation(df.columns))]
@@ -378,7 +379,9 @@ def test_unscaled_weights_follow_item_scale() -> None:
     base = estimate_pls(SAT, spec, scaled=False)
     df = SAT.copy()
     df["imag1"] = df["imag1"] * 10
-    res = estimate_pls(df, spec, scaled=False)
+    d = spec.to_dict()
+    d.pop("scale", None)  # imag1 is now on 0-100
+    res = estimate_pls(df, d, scaled=False)
     # rescaling one item changes Mode A weights (the scaled=FALSE fit is not scale-free) ...
     assert not np.allclose(res.outer_model["weight"], base.outer_model["weight"])
     # ... and scores still have unit variance
@@ -621,3 +624,77 @@ def test_mediation_slopes_priorities_and_labels() -> None:
     out = mga_permutation(cr, "corp_rep_simple", "servicetype",
                           labels={1: "prepaid", 2: "contract"}, n_perm=10, missing="mean")
     assert set(out.groups) == {"prepaid", "contract"} and sum(out.n) == 344
+
+
+def test_quality_bundle_collects_the_measurement_tables() -> None:
+    """PLSResult.quality(): the same numbers as the measurement functions called one by one,
+    and a tidy check table where one-item and mode-B constructs read "not applicable"."""
+    from crm_research.sem.measurement import reliability as M
+    from crm_research.sem.measurement import validity as V
+    from crm_research.sem.spec import model_data
+
+    spec = load_model("corp_rep_extended")   # four mode-B blocks and a one-item construct
+    res = estimate_pls(model_data(spec), spec, missing="mean")
+    q = res.quality(n_boot=20, seed=3)
+    om = res.outer_model.set_index("item")
+    by_hand = M.reliability(res.item_data, spec.blocks, loadings=om["loading"],
+                            weights=om["weight"], modes=spec.modes)
+    pd.testing.assert_frame_equal(q.reliability, by_hand)
+    refl = spec.blocks_of_mode("A")
+    pd.testing.assert_frame_equal(q.htmt, V.htmt(res.item_data, refl))
+    pd.testing.assert_frame_equal(
+        q.htmt_intervals, V.htmt_table(res.item_data, refl, n_boot=20, seed=3))
+    pd.testing.assert_frame_equal(q.vif_outer, V.vif_outer(res.item_data, spec.blocks))
+    chk = q.checks
+    assert list(chk.columns) == ["rule", "subject", "value", "threshold", "passed", "source"]
+    rel_rules = chk[chk["rule"].str.startswith(("Cronbach", "composite", "rho_A", "AVE"))]
+    na = rel_rules[rel_rules["passed"] == "not applicable"]["subject"].unique()
+    assert set(na) == {"QUAL", "PERF", "CSOR", "ATTR", "CUSA"}
+    assert set(rel_rules[rel_rules["passed"] != "not applicable"]["subject"]) == \
+        {"COMP", "LIKE", "CUSL"}
+    # the Fornell-Larcker criterion covers the reflective multi-item constructs only
+    assert list(q.fornell_larcker["construct"]) == ["COMP", "LIKE", "CUSL"]
+    counts = q.fit_table().set_index("statistic")["value"]
+    assert counts.sum() == len(chk)
+    assert counts["checks failed"] == len(q.failed())
+    assert q.table is q.checks
+    # a failed rule is reported in words with its value and threshold
+    loading = chk[(chk["rule"] == "indicator loading >= 0.708") & (chk["passed"] == False)]  # noqa: E712
+    assert all(any(s in f for f in q.failed()) for s in loading["subject"])
+
+
+def test_ten_times_rule_and_small_sample_caveats() -> None:
+    """Issue 11 item 8: the minimum n is 10 x the most arrows at a construct or formative
+    indicators of a block (Hair et al. 2017); below it (or an MGA group below max(that, 20))
+    the caveat names the rule and the numbers."""
+    from crm_research.sem.pls.design import minimum_sample_size, sample_size_caveats
+
+    ecsi = load_model("ecsi_satisfaction")        # SAT has 4 predecessors (IMAG EXPE QUAL VAL)
+    assert minimum_sample_size(ecsi) == (40, "SAT")
+    corp = load_model("corp_rep_extended")        # QUAL: 8 formative indicators
+    assert minimum_sample_size(corp) == (80, "QUAL")
+    assert sample_size_caveats(ecsi, 250) == []
+    small = sample_size_caveats(ecsi, 10)
+    assert len(small) == 1 and "10 observations" in small[0] and "minimum of 40" in small[0]
+    groups = sample_size_caveats(ecsi, 250, {"female": 3, "male": 247})
+    assert len(groups) == 1 and "female has 3 observations" in groups[0]
+    two = parse_spec({"name": "two", "constructs": {"A": {"items": ["a1", "a2"]},
+                                                    "B": {"items": ["b1", "b2"]}},
+                      "paths": {"B": ["A"]}})
+    assert minimum_sample_size(two) == (10, "B")
+    assert "minimum of 20" in sample_size_caveats(two, 100, {"g": 15})[0]
+
+
+def test_mediation_table_keeps_its_columns_without_indirect_effects() -> None:
+    """Issue 11 item 4: a single-equation model has no indirect effects; the table is empty
+    with its columns (the study then says "no mediated paths")."""
+    from crm_research.sem.pls.effects import MEDIATION_COLUMNS, mediation_table
+
+    spec = parse_spec({"name": "one equation", "constructs": {
+        "IMAG": {"items": ["imag1", "imag2", "imag3"]}, "VAL": {"items": ["val1", "val2"]},
+        "QUAL": {"items": ["qual1", "qual2"]}, "SAT": {"items": ["sat1", "sat2", "sat3"]}},
+        "paths": {"SAT": ["IMAG", "VAL", "QUAL"]}})
+    boot = bootstrap_pls(SAT, spec, n_boot=20, seed=1)
+    med = mediation_table(boot)
+    assert med.empty and list(med.columns) == MEDIATION_COLUMNS
+    assert med[med["target"] == "SAT"].empty   # the notebook's filter works on it

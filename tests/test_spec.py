@@ -198,3 +198,27 @@ def test_model_data_validates_the_spec_against_its_data(tmp_path):
                        "paths": {"B": ["A"]}})
     with pytest.raises(SpecError, match="nope"):
         model_data(spec)
+
+
+def test_out_of_scale_values_are_caught_when_the_data_are_loaded(tmp_path) -> None:
+    """Issue 11 item 8: an out-of-scale Likert value stops the run at the data-loading step
+    (model_data) with the item, the row (counted from 1) and the scale, not at the IPMA."""
+    from crm_research.errors import DataError
+    from crm_research.sem.pls import estimate_pls
+    from crm_research.sem.spec import model_data
+
+    df = datasets.load("ecsi_satisfaction").copy()
+    df.loc[df.index[6], "sat2"] = 11.0       # scale 0-10
+    df.loc[df.index[9], "sat2"] = -99.0      # a missing-value code left in the file
+    path = tmp_path / "sat.csv"
+    df.to_csv(path, index=False)
+    spec = parse_spec({**load_model("ecsi_satisfaction").to_dict(), "data": str(path)})
+    with pytest.raises(DataError, match=r"'sat2'.*2 value\(s\) outside its scale 0-10.*"
+                                        r"data row\(s\) \[7, 10\]"):
+        model_data(spec)
+    with pytest.raises(DataError, match="outside its scale"):
+        estimate_pls(df, spec)
+    # per-item scales are honoured; values on the scale pass
+    ok = parse_spec({**spec.to_dict(), "scale": {"min": 0, "max": 10,
+                                                 "items": {"sat2": [-99, 11]}}})
+    assert len(model_data(ok)) == len(df)

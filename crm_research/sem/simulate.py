@@ -386,7 +386,8 @@ def pls_on_covariance(model: ModelSpec | str | Mapping[str, Any],
     if missing:
         raise ParameterError(f"covariance matrix has no row/column for item(s) {missing}")
     s = sigma.loc[spec.all_items, spec.all_items]
-    return estimate_pls(data_with_covariance(s), spec, scheme=scheme)
+    # continuous data with covariance sigma are not on the spec's answer scale
+    return estimate_pls(data_with_covariance(s), spec.without_scale(), scheme=scheme)
 
 
 def population_pls(truth: TrueModel, scheme: str = "path"):

@@ -22,7 +22,7 @@ requires of its path matrix.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -31,7 +31,8 @@ import numpy as np
 import pandas as pd
 import yaml
 
-from crm_research.errors import SpecError
+from crm_research._checks import plain, spreadsheet_rows
+from crm_research.errors import DataError, SpecError
 
 MODES = ("A", "B")
 INTERACTION_METHODS = ("two_stage",)
@@ -172,6 +173,10 @@ class ModelSpec:
             description=self.description, group=self.group, group_labels=self.group_labels,
             item_scales=self.item_scales,
         )
+
+    def without_scale(self) -> ModelSpec:
+        """The same spec with no declared item scale (for continuous or rescaled data)."""
+        return replace(self, scale=None, item_scales=())
 
     def to_dict(self) -> dict[str, Any]:
         """The spec as a plain dict in the YAML format."""
@@ -481,10 +486,13 @@ def load_model(name_or_path: str | Path | Mapping[str, Any] | ModelSpec) -> Mode
 
 
 def validate_against(spec: ModelSpec, df: pd.DataFrame) -> ModelSpec:
-    """Check that every item of ``spec`` is a usable numeric, non-constant column of ``df``.
+    """Check that every item of ``spec`` is a usable numeric, non-constant column of ``df``
+    whose values lie on the item's declared scale.
 
     Raises SpecError naming the offending item: unknown column, non-numeric column, column
-    with no observed value, constant column (zero variance among observed values).
+    with no observed value, constant column (zero variance among observed values); DataError
+    for values outside the item's ``scale`` (naming the first data rows, counted from 1). It
+    runs when the data are loaded (:func:`model_data`) and again before every estimation.
     Returns the spec unchanged so calls can be chained.
     """
     if not isinstance(df, pd.DataFrame):
@@ -514,6 +522,18 @@ def validate_against(spec: ModelSpec, df: pd.DataFrame) -> ModelSpec:
                                 "contains infinite values")
             if np.ptp(obs) == 0:
                 raise SpecError(f"model {spec.name!r}: item {it!r} of construct {c.name!r} is "
-                                f"constant ({obs[0]!r} for every respondent); it carries no "
-                                "information")
+                                f"constant ({plain(obs[0])!r} for every respondent); it carries "
+                                "no information")
+            bounds = spec.scale_of(it)
+            if bounds is not None:
+                lo, hi = bounds
+                out = ~np.isnan(values) & ((values < lo) | (values > hi))
+                if out.any():
+                    rows = spreadsheet_rows(out, 3)
+                    raise DataError(
+                        f"model {spec.name!r}: item {it!r} of construct {c.name!r} has "
+                        f"{int(out.sum())} value(s) outside its scale {lo:g}-{hi:g} "
+                        f"(first at data row(s) {rows}, counting from 1: "
+                        f"{[plain(v) for v in values[out][:3]]}); recode them (e.g. a "
+                        "missing-value code such as -99 to empty) or declare the right scale")
     return spec

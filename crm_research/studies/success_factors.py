@@ -89,7 +89,8 @@ def survey_estimand(truth: SurveyTruth, n: int = 200_000, seed: int | None = 123
     estimand. (For continuous responses the estimand is also available exactly, see
     ``simulate.pls_on_covariance``; the tests check that the two agree.)"""
     sim = simulate_firm_survey(truth, n_firms=int(n), seed=seed, likert=likert)
-    res = estimate_pls(sim.data, truth.spec, scheme=scheme, missing=missing)
+    spec = truth.spec if likert else truth.spec.without_scale()  # continuous: no 1-7 scale
+    res = estimate_pls(sim.data, spec, scheme=scheme, missing=missing)
     return res.paths.rename(columns={"estimate": "estimand"})
 
 

@@ -18,10 +18,13 @@ Missing values: every function takes ``missing`` = "error" (default), "listwise"
 items a computation uses: per construct for alpha / reliability / VIF, over all items of
 ``blocks`` for HTMT and cross-loadings.
 
-Conventions for constructs with a single item (as seminr): alpha = rho_C = rho_A = AVE = 1.
-Constructs measured in mode B (formative) get NaN reliabilities: reliability and AVE assume a
-reflective (common-factor) block (Hair et al., 2019, "When to use and how to report the results
-of PLS-SEM", European Business Review 31(1)).
+Constructs with a single item and constructs measured in mode B (formative) get NaN
+reliabilities and "not applicable" flags in the tables (:func:`reliability`,
+:func:`cronbach_alpha`): internal consistency needs two or more items, and reliability and AVE
+assume a reflective (common-factor) block. (The scalar functions :func:`rho_c`, :func:`ave` and
+:func:`rho_a` return 1 for one item, seminr's convention and what PLSc needs as the reliability
+of a single-indicator composite.) Sources: Hair et al., 2019, "When to use and how to report
+the results of PLS-SEM", European Business Review 31(1).
 
 Discriminant validity and collinearity (HTMT, Fornell-Larcker, cross-loadings, VIF) live in
 :mod:`crm_research.sem.measurement.validity`; EFA, KMO, Bartlett's test and CFA in
@@ -179,13 +182,13 @@ def block_matrices(items: pd.DataFrame, blocks: Mapping[str, Sequence[str]],
                     missing: str) -> Iterator[tuple[str, list[str], np.ndarray, np.ndarray]]:
     """For each block: construct, item names, the block's data (missing handled per block)
     and its k × k item correlation matrix."""
-    return _checkedblock_matrices(items, check_item_blocks(items, blocks), missing)
+    return checked_block_matrices(items, check_item_blocks(items, blocks), missing)
 
 
-def _checkedblock_matrices(
+def checked_block_matrices(
     items: pd.DataFrame, blocks: dict[str, list[str]], missing: str
 ) -> Iterator[tuple[str, list[str], np.ndarray, np.ndarray]]:
-    """:func:`_block_matrices` for blocks already checked by ``check_item_blocks``."""
+    """:func:`block_matrices` for blocks already checked by ``check_item_blocks``."""
     for construct, cols in blocks.items():
         x = numeric_items(items, cols, missing=missing).to_numpy()
         k = x.shape[1]
@@ -211,12 +214,13 @@ def cronbach_alpha(
     * ``alpha_raw`` = alpha from the item *covariance* matrix (Cronbach, 1951), as
       ``psych::alpha``'s raw_alpha.
 
-    Negative values are reported as they are (plspm truncates them at 0). One-item constructs
-    get 1 (seminr's convention).
+    Negative values are reported as they are (plspm truncates them at 0). A one-item construct
+    gets NaN and ``alpha_ok = "not applicable"`` (internal consistency needs two items; seminr
+    reports 1).
 
     CI (confidence ``level``): ``ci_method="feldt"`` uses Feldt's F-distribution interval
-    (Feldt, 1965; Feldt, Woodruff & Salih, 1987), applied to the raw alpha and — treating the z-scored items
-    as the test — to the standardised alpha (an approximation for the latter);
+    (Feldt, 1965; Feldt, Woodruff & Salih, 1987), applied to the raw alpha and — treating the
+    z-scored items as the test — to the standardised alpha (an approximation for the latter);
     ``ci_method="bootstrap"`` uses percentile intervals of ``n_boot`` seeded row resamples
     (``n_boot_failed`` counts resamples in which an item became constant); ``None`` skips it.
 
@@ -229,8 +233,8 @@ def cronbach_alpha(
     rows = []
     for construct, _cols, x, corr in block_matrices(items, blocks, missing):
         n, k = x.shape
-        a_std = _alpha_from_matrix(corr)
-        a_raw = _alpha_from_matrix(np.cov(x, rowvar=False).reshape(k, k))
+        a_std = _alpha_from_matrix(corr) if k > 1 else np.nan
+        a_raw = _alpha_from_matrix(np.cov(x, rowvar=False).reshape(k, k)) if k > 1 else np.nan
         row = {"construct": construct, "n_items": k, "n": n, "alpha": a_std, "alpha_raw": a_raw}
         lo_s = hi_s = lo_r = hi_r = float("nan")
         n_failed = 0
@@ -258,7 +262,7 @@ def cronbach_alpha(
                 "alpha_raw_ci_high": float(hi_r),
                 "ci_method": ci_method or "none",
                 "n_boot_failed": n_failed,
-                "alpha_ok": bool(a_std >= ALPHA_MIN),
+                "alpha_ok": bool(a_std >= ALPHA_MIN) if k > 1 else NOT_APPLICABLE,
             }
         )
         rows.append(row)
@@ -366,51 +370,74 @@ def _check_modes(modes: Mapping[str, str] | None, constructs: Sequence[str]) -> 
     return out
 
 
+#: Value of a threshold flag that does not apply (one-item or mode B construct, no weights).
+NOT_APPLICABLE = "not applicable"
+WEIGHT_SCALES = ("standardised", "raw")
+
+
+def threshold_flag(values: pd.Series, passed: pd.Series, applicable: pd.Series) -> pd.Series:
+    """A flag column: True / False where the rule applies and ``values`` is a number,
+    ``"not applicable"`` elsewhere (object dtype, as it reads in a report table)."""
+    ok = applicable.to_numpy(dtype=bool) & values.notna().to_numpy()
+    flags = [bool(p) if a else NOT_APPLICABLE
+             for p, a in zip(passed.to_numpy(dtype=bool), ok, strict=True)]
+    return pd.Series(flags, index=values.index, dtype=object)
+
+
 def reliability(
     items: pd.DataFrame,
     blocks: Mapping[str, Sequence[str]],
     *,
     loadings: pd.Series | None = None,
     weights: pd.Series | None = None,
+    weights_scale: str = "standardised",
     modes: Mapping[str, str] | None = None,
     missing: str = "error",
 ) -> pd.DataFrame:
     """Internal-consistency reliability and convergent validity per construct.
 
     Columns: ``construct``, ``mode``, ``n_items``, ``alpha`` (standardised), ``alpha_raw``,
-    ``rho_c``, ``rho_a``, ``ave``, ``loading_source`` and the flags
+    ``rho_c``, ``rho_a``, ``ave``, ``loading_source``, the flags
 
     * ``alpha_ok``: alpha >= 0.70; ``rho_a_ok``: rho_A >= 0.70; ``rho_c_ok``: rho_C >= 0.70;
       ``rho_c_redundant``: rho_C > 0.95 (items nearly redundant);
     * ``ave_ok``: AVE >= 0.50
-    (Hair, Risher, Sarstedt & Ringle, 2019, European Business Review 31(1), Table I).
+    (Hair, Risher, Sarstedt & Ringle, 2019, European Business Review 31(1), Table I),
+
+    and ``note``. A flag is True / False, or ``"not applicable"`` where the measure is not
+    defined: internal consistency and AVE need a reflective (mode A) block of at least two
+    items, so a one-item construct and a mode B (formative) construct get NaN values and
+    "not applicable" flags, with the reason in ``note`` (Hair et al., 2019; seminr instead
+    reports 1 for one item, which would read as a passed check).
 
     ``loadings`` (standardised outer loadings indexed by item, e.g. from PLS) give rho_C and AVE
     exactly as seminr's ``rhoC_AVE``; without them the block's first-principal-component
     loadings are used (plspm's DG.rho; ``loading_source="pc1"``). ``weights`` (outer weights
-    indexed by item) give rho_A as seminr's ``rho_A``; without them rho_A is NaN. Mode B
-    (formative) constructs get NaN reliabilities.
+    indexed by item) give rho_A (Dijkstra & Henseler, 2015) with the convention of seminr and
+    cSEM: weights for *standardised* items combined with the item correlation matrix. With
+    ``weights_scale="raw"`` the weights are those of the raw (centred, unscaled) items, as a
+    PLS fit with ``scaled=False`` returns them, and are first converted to standardised-item
+    weights w_j * sd(x_j). Without weights rho_A is NaN ("not applicable").
     """
+    if weights_scale not in WEIGHT_SCALES:
+        raise ParameterError(f"weights_scale must be one of {list(WEIGHT_SCALES)}, "
+                             f"got {weights_scale!r}")
     b = check_item_blocks(items, blocks)
     mode_of = _check_modes(modes, list(b))
     all_items = [i for v in b.values() for i in v]
     lam_all = check_series(loadings, "loadings", all_items) if loadings is not None else None
     w_all = check_series(weights, "weights", all_items) if weights is not None else None
     rows = []
-    for construct, cols, x, r in _checkedblock_matrices(items, b, missing):
+    nan_row = dict.fromkeys(["alpha", "alpha_raw", "rho_c", "rho_a", "ave"], np.nan)
+    for construct, cols, x, r in checked_block_matrices(items, b, missing):
         k = x.shape[1]
         row: dict[str, object] = {"construct": construct, "mode": mode_of[construct], "n_items": k}
         if mode_of[construct] == "B":
-            row.update(
-                {
-                    "alpha": np.nan,
-                    "alpha_raw": np.nan,
-                    "rho_c": np.nan,
-                    "rho_a": np.nan,
-                    "ave": np.nan,
-                    "loading_source": "none (mode B)",
-                }
-            )
+            row.update(nan_row, loading_source="none (mode B)",
+                       note="not applicable: mode B (formative) block")
+        elif k == 1:
+            row.update(nan_row, loading_source="none (one item)",
+                       note="not applicable: one-item construct")
         else:
             if lam_all is not None:
                 lam = lam_all.loc[cols].to_numpy()
@@ -418,22 +445,29 @@ def reliability(
             else:
                 lam, _ = _pc1_loadings(r)
                 source = "pc1"
+            rho_a_value = np.nan
+            if w_all is not None:
+                w = w_all.loc[cols].to_numpy()
+                if weights_scale == "raw":
+                    w = w * x.std(axis=0)
+                rho_a_value = rho_a(r, w)
             row.update(
                 {
                     "alpha": _alpha_from_matrix(r),
                     "alpha_raw": _alpha_from_matrix(np.cov(x, rowvar=False).reshape(k, k)),
                     "rho_c": rho_c(lam),
-                    "rho_a": rho_a(r, w_all.loc[cols].to_numpy()) if w_all is not None else np.nan,
+                    "rho_a": rho_a_value,
                     "ave": ave(lam),
                     "loading_source": source,
+                    "note": "" if w_all is not None else "rho_A needs outer weights",
                 }
             )
         rows.append(row)
     out = pd.DataFrame(rows)
-    out["alpha_ok"] = out["alpha"] >= ALPHA_MIN
-    out["rho_c_ok"] = out["rho_c"] >= RHO_MIN
-    out["rho_c_redundant"] = out["rho_c"] > RHO_MAX
-    out["rho_a_ok"] = out["rho_a"] >= RHO_MIN
-    out["ave_ok"] = out["ave"] >= AVE_MIN
-    return out
-
+    applicable = (out["mode"] == "A") & (out["n_items"] > 1)
+    out["alpha_ok"] = threshold_flag(out["alpha"], out["alpha"] >= ALPHA_MIN, applicable)
+    out["rho_c_ok"] = threshold_flag(out["rho_c"], out["rho_c"] >= RHO_MIN, applicable)
+    out["rho_c_redundant"] = threshold_flag(out["rho_c"], out["rho_c"] > RHO_MAX, applicable)
+    out["rho_a_ok"] = threshold_flag(out["rho_a"], out["rho_a"] >= RHO_MIN, applicable)
+    out["ave_ok"] = threshold_flag(out["ave"], out["ave"] >= AVE_MIN, applicable)
+    return out[[c for c in out.columns if c != "note"] + ["note"]]

@@ -39,7 +39,7 @@ from __future__ import annotations
 import itertools
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
@@ -54,6 +54,9 @@ from crm_research.sem.pls.design import (
     treat_items,
 )
 from crm_research.sem.spec import ModelSpec, load_model
+
+if TYPE_CHECKING:
+    from crm_research.sem.pls.quality import QualityReport
 
 # ============================================================================================
 # Batched PLS algorithm on covariance matrices
@@ -256,6 +259,26 @@ class PLSResult:
     def table(self) -> pd.DataFrame:
         """The structural model: source, target, estimate (standardised path coefficients)."""
         return self.paths
+
+    @property
+    def standardised_weights(self) -> pd.Series:
+        """Outer weights of the standardised items, indexed by item: the weights themselves
+        after a scaled fit, w_j * sd(x_j) (population sd) after an unscaled one; either way the
+        composite of the z-scored items has unit variance. (The convention of seminr and cSEM
+        for rho_A; Dijkstra & Henseler 2015.)"""
+        w = self.outer_model.set_index("item")["weight"]
+        if self.scaled:
+            return w
+        return w * pd.Series(self.items.std(axis=0), index=self.spec.all_items)
+
+    def quality(self, n_boot: int = 0, level: float = 0.95,
+                seed: int | None = 0) -> QualityReport:
+        """Measurement-quality bundle: reliability (alpha, rho_C, rho_A, AVE), HTMT (with
+        bootstrap intervals when ``n_boot`` > 0), Fornell-Larcker, cross-loadings, outer and
+        inner VIF and a tidy table of threshold checks (:mod:`crm_research.sem.pls.quality`)."""
+        from crm_research.sem.pls.quality import assess
+
+        return assess(self, n_boot=n_boot, level=level, seed=seed)
 
     def fit_table(self) -> pd.DataFrame:
         """Columns ``statistic``, ``value``: mean communality, mean R2, GoF (Tenenhaus et al.

@@ -9,6 +9,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 import numpy as np
@@ -179,3 +180,49 @@ def constant_items(sd: np.ndarray, x: np.ndarray) -> np.ndarray:
     squared mean) cannot pass for variance.
     """
     return (sd <= 1e-6 * x.std(axis=0)[None, :]).any(axis=1)
+
+
+#: Smallest MGA group accepted without a caveat, whatever the model.
+MIN_GROUP = 20
+
+
+def minimum_sample_size(spec: ModelSpec) -> tuple[int, str]:
+    """The "10-times rule" minimum n of a PLS model and the construct that sets it.
+
+    n_min = 10 x the larger of (a) the most structural paths pointing at one construct and
+    (b) the most formative (mode B) indicators of one block (Barclay, Higgins & Thompson 1995;
+    Hair, Hult, Ringle & Sarstedt 2017, A Primer on PLS-SEM, 2nd ed., ch. 1). It is a floor, not
+    a power analysis: Hair et al. recommend checking power for the expected effect sizes.
+    """
+    counts: dict[str, int] = {}
+    for _, t in spec.paths:
+        counts[t] = counts.get(t, 0) + 1
+    for c in spec.constructs:
+        if c.mode == "B":
+            counts[c.name] = max(counts.get(c.name, 0), len(c.items))
+    if not counts:
+        return 10, ""
+    worst = max(counts, key=lambda k: counts[k])
+    return 10 * counts[worst], worst
+
+
+def sample_size_caveats(spec: ModelSpec, n_obs: int,
+                        group_sizes: Mapping[str, int] | None = None) -> list[str]:
+    """Sentences for the report when the sample (or an MGA group) is below the 10-times minimum
+    of :func:`minimum_sample_size`; MGA groups also need at least ``MIN_GROUP`` = 20
+    respondents (Hair, Sarstedt, Ringle & Gudergan 2018, Advanced Issues in PLS-SEM, ch. 4:
+    each group must meet the minimum sample size on its own). Empty list when all is well."""
+    n_min, worst = minimum_sample_size(spec)
+    out = []
+    if n_obs < n_min:
+        out.append(f"Small sample: {n_obs} observations, below the 10-times rule minimum of "
+                   f"{n_min} (10 x the {n_min // 10} arrows or formative indicators of {worst}; "
+                   "Hair et al. 2017); estimates are unstable and intervals wide.")
+    for g, k in (group_sizes or {}).items():
+        g_min = max(n_min, MIN_GROUP)
+        if k < g_min:
+            out.append(f"Small group in the multi-group analysis: {g} has {k} observations, "
+                       f"below the minimum of {g_min} per group (10-times rule, at least "
+                       f"{MIN_GROUP}); the permutation test can detect only very large "
+                       "differences.")
+    return out

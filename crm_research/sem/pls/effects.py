@@ -15,6 +15,10 @@ from crm_research.sem.pls.bootstrap import BootstrapResult
 # Mediation and moderation summaries
 # ============================================================================================
 
+MEDIATION_COLUMNS = ["source", "target", "direct", "direct_ci_low", "direct_ci_high", "indirect",
+                     "indirect_ci_low", "indirect_ci_high", "mediation"]
+
+
 def mediation_table(boot: BootstrapResult) -> pd.DataFrame:
     """Direct and indirect effects with bootstrap intervals and the mediation type of
     Zhao, Lynch & Chen (2010, J. Consumer Research 37(2), 197-206) as recommended by Hair et al.
@@ -22,6 +26,7 @@ def mediation_table(boot: BootstrapResult) -> pd.DataFrame:
     complementary; opposite sign → competitive; indirect only → indirect-only (full mediation);
     direct only → direct-only (no mediation); neither → no effect. "Significant" = the
     bootstrap interval (``boot.ci``) excludes 0; a pair without a direct path has direct = 0.
+    A model without indirect effects gives an empty table with these columns.
     """
     ind = boot.indirect_effects.set_index(["source", "target"])
     direct = boot.paths.set_index(["source", "target"])
@@ -46,7 +51,7 @@ def mediation_table(boot: BootstrapResult) -> pd.DataFrame:
                      "direct_ci_high": d_hi, "indirect": r["estimate"],
                      "indirect_ci_low": r["ci_low"], "indirect_ci_high": r["ci_high"],
                      "mediation": kind})
-    return pd.DataFrame(rows)
+    return pd.DataFrame(rows, columns=MEDIATION_COLUMNS)
 
 
 def simple_slopes(result: PLSResult, interaction: str,
