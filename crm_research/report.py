@@ -163,7 +163,7 @@ def show_figure(fig: Any, name: str, caption: str | None = None) -> None:
     buf = io.BytesIO()
     fig.savefig(buf, format="png", bbox_inches="tight", dpi=theme.SAVE_DPI,
                 metadata={"Software": None})
-    data = buf.getvalue()
+    data = theme.compact_png(buf.getvalue())
     width_px = int.from_bytes(data[16:20], "big")
     shown_px = width_px * theme.DISPLAY_DPI // theme.SAVE_DPI
     smallest = theme.smallest_display_pt(fig)

@@ -23,8 +23,9 @@ h1,h2,h3,h4{color:#173a5e;line-height:1.3}
 a{color:#1f5f99}
 code{overflow-wrap:anywhere}
 nav.toc{background:#f1f5f9;border:1px solid #d8e0e8;padding:.5em 1em;margin:1em 0}
-nav.toc ol{margin:.2em 0;padding-left:1.1em}
-nav.toc li.l3{margin-left:1em;font-size:.95em;list-style:circle}
+nav.toc ul{margin:.2em 0;padding-left:0;list-style:none}
+nav.toc li{margin:.15em 0}
+nav.toc li.l3{margin-left:1em;font-size:.95em}
 section.key-findings{background:#f4f8fc;border:1px solid #9db8d3;border-left:5px solid #2b5d8a;
 padding:.3em 1.1em;margin:.8em 0}
 section.key-findings h2{margin:.25em 0;font-size:1.25em}
@@ -42,7 +43,8 @@ table.data{border-collapse:separate;border-spacing:0;font-size:.85em;margin:0;mi
 table.data caption{caption-side:top;text-align:left;font-size:.92em;color:#333;padding:.4em .6em;
 font-style:normal}
 table.data th,table.data td{border-bottom:1px solid #e1e6ec;padding:.25em .6em;text-align:left;
-vertical-align:top;max-width:28em}
+vertical-align:top;max-width:28em;white-space:nowrap}
+table.data td.long{white-space:normal;min-width:14em}
 table.data thead th{background:#eef2f6;font-weight:600;position:sticky;top:0}
 table.data tbody th{font-weight:normal;background:#fff}
 table.data thead th:first-child,table.data tbody th{position:sticky;left:0;z-index:1}

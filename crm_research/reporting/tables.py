@@ -210,6 +210,8 @@ def table_html(df: pd.DataFrame, caption: str | None = None, *, name: str | None
             cls = []
             if pd.api.types.is_numeric_dtype(shown[c]) and not _is_boolish(shown[c]):
                 cls.append("num")
+            if len(cells[c][i]) > 32:
+                cls.append("long")
             if fails[c][i]:
                 cls.append("fail")
                 rule = ", ".join(fails[c][i])

@@ -198,7 +198,7 @@ def notebook_to_html(nb: dict[str, Any], title: str, header_html: str = "",
         f"<div class='page'><header class='report'>{back}<h1>{heading}</h1>{header_html}"
         f"</header>{top}{params_html}"
         f"<nav class='toc' id='contents' aria-label='Contents'><strong>Contents</strong>"
-        f"<ol>{toc_html}</ol></nav><main>{content}</main></div>"
+        f"<ul>{toc_html}</ul></nav><main>{content}</main></div>"
     )
     return page(title, mark_rtl(page_body))
 
