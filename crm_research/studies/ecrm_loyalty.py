@@ -230,3 +230,107 @@ def estimator_recovery(simulate: Callable[[int, int], pd.DataFrame], spec: Model
         summ.insert(0, "estimator", k.upper() if k == "pls" else "PLSc")
         out.append(summ)
     return pd.concat(out, ignore_index=True)
+
+
+# ============================================================================================
+# Relationship quality as a higher-order construct; PLS versus PLSc
+# ============================================================================================
+
+def relationship_quality_model(spec: ModelSpec) -> dict[str, Any]:
+    """The study model with relationship quality (RQ) as a second-order construct of
+    satisfaction, commitment and trust (Hennig-Thurau & Klee 1997; Palmatier et al. 2006):
+    ECRM -> RQ, EMP -> LOY, RQ -> LOY, ECRM -> EMP, ECRM -> LOY, in the format of
+    ``crm_research.sem.pls.hoc``."""
+    raw = spec.to_dict()
+    raw.pop("codebook", None)
+    return {"name": "eCRM, relationship quality (second order) and loyalty",
+            "constructs": raw["constructs"],
+            "paths": {"EMP": [SOURCE], "RQ": [SOURCE], OUTCOME: ["RQ", "EMP", SOURCE]},
+            "higher_order": {"RQ": ["SAT", "COM", "TRU"]}}
+
+
+def pls_plsc_table(fit: Any, truth: EcrmTruth | None = None) -> pd.DataFrame:
+    """PLS and PLSc path estimates of one data set side by side (``fit``: a PLScResult):
+    source, target, pls, plsc, (true)."""
+    out = fit.paths.rename(columns={"estimate": "plsc"})
+    pls = fit.pls.paths.set_index(["source", "target"])["estimate"]
+    out.insert(2, "pls", [float(pls[(s, t)]) for s, t in
+                          zip(out["source"], out["target"], strict=True)])
+    if truth is not None:
+        tp = truth.true_paths()
+        out["true"] = [tp[(s, t)] for s, t in zip(out["source"], out["target"], strict=True)]
+    return out
+
+
+def case_findings(effects: pd.DataFrame, diffs: pd.DataFrame, omnibus: pd.DataFrame,
+                  shares: pd.DataFrame, priorities: pd.DataFrame, power: pd.DataFrame,
+                  level: float, alpha: float, labels: Mapping[str, str]) -> list[str]:
+    """The report's key findings as sentences built from the computed tables."""
+    pct = f"{level:.0%}"
+    up = effects[effects["raises"]]
+    parts = [f"{labels.get(r.target, r.target).lower()} {r.estimate:.2f} "
+             f"[{r.ci_low:.2f}, {r.ci_high:.2f}]" for r in effects.itertuples()]
+    verdict = ("raises all four components" if len(up) == len(effects)
+               else f"raises {len(up)} of the {len(effects)} components")
+    out = [f"eCRM {verdict} ({pct} intervals): " + "; ".join(parts) + "."]
+    om = omnibus.iloc[0]
+    differ = diffs[diffs["differ"]]
+    pairs = ", ".join(f"{a.split(' -> ')[1]} vs {b.split(' -> ')[1]} ({d:+.2f})"
+                      for a, b, d in zip(differ["path_1"], differ["path_2"],
+                                         differ["estimate"], strict=True))
+    verb = "differ" if om.p_value < alpha else "are not shown to differ"
+    out.append(f"The four coefficients {verb} (omnibus Wald chi2 = {om.statistic:.1f}, "
+               f"df {int(om.df)}, p = {om.p_value:.3g}); pairs whose {pct} difference "
+               f"interval excludes 0: {pairs or 'none'}.")
+    med = shares[shares["route"].str.count("->") == 2]
+    top = med.sort_values("share", ascending=False)
+    out.append("Share of eCRM's total effect on loyalty carried by each component: " + "; ".join(
+        f"{r.route.split(' -> ')[1]} {r.share:.0%} [{r.share_ci_low:.0%}, {r.share_ci_high:.0%}]"
+        for r in top.itertuples()) + ".")
+    first = priorities[priorities["quadrant"] == "improve first"]["construct"].tolist()
+    lead = labels.get(priorities.iloc[0]["construct"], priorities.iloc[0]["construct"])
+    out.append("Improve first (importance-performance map for loyalty): "
+               + (", ".join(labels.get(c, c) for c in first) if first else
+                  "no component is above-average in importance and below-average in "
+                  f"performance; the most important is {lead}") + ".")
+    n80 = smallest_n_for_power(power)
+    out.append("Respondents needed to detect different coefficients with 80% power: "
+               + (f"{n80:.0f} (smallest size tried that reaches it)" if np.isfinite(n80) else
+                  f"not reached at any size tried (up to {int(power['n'].max())})") + ".")
+    return out
+
+
+def failed_checks(reliability: pd.DataFrame, htmt: pd.DataFrame, boot: Any,
+                  effects: pd.DataFrame, recovery: pd.DataFrame | None = None,
+                  level: float = 0.95) -> list[str]:
+    """Every check the run failed, in words: reliability (rho_A < 0.70), convergent validity
+    (AVE < 0.50), discriminant validity (HTMT > 0.85; Henseler, Ringle & Sarstedt 2015), more
+    than 10% failed or inadmissible resamples, component intervals that miss the known truth,
+    and PLSc coverage of the truth more than 3 Monte-Carlo SEs below ``level``."""
+    out = []
+    for r in reliability.itertuples():
+        if np.isfinite(r.rho_a) and r.rho_a < 0.70:
+            out.append(f"rho_A of {r.construct} is {r.rho_a:.2f} (below 0.70).")
+        if np.isfinite(r.ave) and r.ave < 0.50:
+            out.append(f"AVE of {r.construct} is {r.ave:.2f} (below 0.50).")
+    names = list(htmt.columns)
+    for i, a in enumerate(names):
+        for b in names[i + 1:]:
+            v = float(htmt.loc[a, b])
+            if np.isfinite(v) and v > 0.85:
+                out.append(f"HTMT of {a} and {b} is {v:.2f} (above 0.85).")
+    if boot.n_boot and boot.n_failed > 0.1 * boot.n_boot:
+        out.append(f"{boot.n_failed} of {boot.n_boot} bootstrap resamples failed or were "
+                   "inadmissible (more than 10%).")
+    if "covers_true" in effects.columns:
+        for r in effects[~effects["covers_true"]].itertuples():
+            out.append(f"The interval of {r.source} -> {r.target} [{r.ci_low:.2f}, "
+                       f"{r.ci_high:.2f}] misses the true coefficient {r.true:.2f}.")
+    if recovery is not None:
+        pc = recovery[recovery["estimator"] == "PLSc"]
+        low = pc[pc["coverage_true"] < level - 3 * pc["coverage_mc_se"]]
+        for r in low.itertuples():
+            out.append(f"PLSc interval coverage of {r.source} -> {r.target} is "
+                       f"{r.coverage_true:.0%}, below the nominal {level:.0%} by more than "
+                       "3 Monte-Carlo SEs.")
+    return out

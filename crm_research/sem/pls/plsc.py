@@ -271,6 +271,7 @@ class PLScBootstrap:
     n_boot: int
     n_ok: int
     n_failed: int
+    n_inadmissible: int
     failures: pd.DataFrame
     seed: int | None
     level: float
@@ -291,14 +292,18 @@ class PLScBootstrap:
     def fit_table(self) -> pd.DataFrame:
         rows = [{"statistic": "resamples requested", "value": float(self.n_boot)},
                 {"statistic": "resamples used", "value": float(self.n_ok)},
-                {"statistic": "resamples failed or inadmissible", "value": float(self.n_failed)}]
+                {"statistic": "resamples dropped (failed or inadmissible)",
+                 "value": float(self.n_failed)},
+                {"statistic": "resamples inadmissible", "value": float(self.n_inadmissible)}]
         return pd.concat([pd.DataFrame(rows), self.plsc.fit_table()], ignore_index=True)
 
     def summary(self) -> pd.DataFrame:
         return pd.DataFrame([{"quantity": "resamples requested", "value": self.n_boot},
                              {"quantity": "resamples used", "value": self.n_ok},
-                             {"quantity": "resamples failed or inadmissible",
-                              "value": self.n_failed}])
+                             {"quantity": "resamples dropped (failed or inadmissible)",
+                              "value": self.n_failed},
+                             {"quantity": "resamples inadmissible",
+                              "value": self.n_inadmissible}])
 
 
 def _layout(fit: PLScResult, d: Design) -> dict[str, pd.DataFrame]:
@@ -354,14 +359,20 @@ def _labels(keys: pd.DataFrame) -> list[str]:
 def bootstrap_plsc(data: pd.DataFrame, model: ModelSpec | str | Mapping[str, Any],
                    n_boot: int = 1000, seed: int | None = 0, scheme: str = "path",
                    missing: str = "listwise", level: float = 0.95, tol: float = 1e-6,
-                   max_iter: int = 100, chunk_size: int = 500) -> PLScBootstrap:
+                   max_iter: int = 100, chunk_size: int = 500,
+                   handle_inadmissibles: str = "drop") -> PLScBootstrap:
     """Nonparametric bootstrap of PLSc (module docstring): resample indices from
     ``numpy.random.default_rng(seed)``; each resample's correlation matrix, PLS weights
     (``fit_batch``, the batched PLS algorithm) and PLSc estimates are computed in chunks of
     ``chunk_size``. Missing values are treated once, on the full sample, before resampling.
-    A resample with a constant item, no PLS convergence, an undefined correction or an
-    inadmissible solution is dropped and counted in ``failures``."""
+    A resample with a constant item, no PLS convergence or an undefined correction is dropped
+    and counted in ``failures``; an inadmissible one (``ADMISSIBILITY``) is dropped too with
+    ``handle_inadmissibles='drop'`` (cSEM's default) and kept, but counted, with
+    ``'ignore'``."""
     spec = _check_spec(model)
+    if handle_inadmissibles not in ("drop", "ignore"):
+        raise ParameterError(f"handle_inadmissibles={handle_inadmissibles!r}; expected 'drop' "
+                             "or 'ignore'")
     n_boot = check_n_boot(n_boot, minimum=0)
     seed = check_seed(seed)
     level = check_level(level)
@@ -378,7 +389,8 @@ def bootstrap_plsc(data: pd.DataFrame, model: ModelSpec | str | Mapping[str, Any
     rng = np.random.default_rng(seed)
     parts: list[dict[str, np.ndarray]] = []
     counts_fail = {"an item is constant in the resample": 0, "PLS did not converge": 0,
-                   "PLSc undefined (rho_A <= 0 or singular)": 0, "inadmissible": 0}
+                   "PLSc undefined (rho_A <= 0 or singular)": 0,
+                   f"inadmissible ({handle_inadmissibles})": 0}
     done = 0
     while done < n_boot:
         size = min(chunk_size, n_boot - done)
@@ -400,7 +412,8 @@ def bootstrap_plsc(data: pd.DataFrame, model: ModelSpec | str | Mapping[str, Any
         reason[(reason == 0) & ~core.admissible.all(axis=1)] = 4
         for code, label in enumerate(counts_fail, start=1):
             counts_fail[label] += int((reason == code).sum())
-        parts.append({k: v[reason == 0] for k, v in st.items()})
+        keep = (reason == 0) | ((reason == 4) & (handle_inadmissibles == "ignore"))
+        parts.append({k: v[keep] for k, v in st.items()})
     draws = {k: (np.vstack([p_[k] for p_ in parts]) if parts else np.zeros((0, ref[k].size)))
              for k in ref}
     tables = {k: _summary_table(layout[k], ref[k], draws[k], level, n) for k in ref}
@@ -408,6 +421,7 @@ def bootstrap_plsc(data: pd.DataFrame, model: ModelSpec | str | Mapping[str, Any
     n_ok = draws["paths"].shape[0]
     return PLScBootstrap(
         estimates=res, plsc=fit, n_boot=n_boot, n_ok=n_ok, n_failed=n_boot - n_ok,
+        n_inadmissible=list(counts_fail.values())[-1],
         failures=pd.DataFrame([{"reason": k, "count": v} for k, v in counts_fail.items()]),
         seed=seed, level=level, paths=tables["paths"], pls_paths=tables["pls_paths"],
         loadings=tables["loadings"], rho_a=tables["rho_a"], r_squared=tables["r_squared"],
