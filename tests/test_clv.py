@@ -516,11 +516,11 @@ def test_non_convergence_is_reported():
     fit = bgnbd.fit_bgnbd(x, np.full(200, 39.0), np.full(200, 39.0), raise_on_failure=False)
     assert not fit.converged
     st_ = clv.fit_status([fit])
-    # the likelihood is flat towards a -> 0 with r, alpha -> infinity: the optimiser stops on
-    # the flat ridge, the Hessian is singular there
-    assert not st_.loc[0, "converged"] and st_.loc[0, "status"] == "not converged"
-    assert st_.loc[0, "model"] == "BG/NBD" and "Hessian not positive definite" in fit.message
-    assert fit.std_errors.isna().all()
+    # the likelihood rises towards a -> 0 with r, alpha -> infinity (everyone buys at the same
+    # rate, nobody drops out): the optimiser stops on the flat ridge near the box
+    assert not st_.loc[0, "converged"] and st_.loc[0, "status"] == "boundary"
+    assert st_.loc[0, "model"] == "BG/NBD" and "alpha" in fit.at_bound
+    assert "degenerate limit" in fit.message and fit.std_errors.isna().all()
 
 
 def test_study_helpers(cdnow, retention_table):
@@ -569,3 +569,99 @@ def test_retention_clv_properties(m, r, d, h):
     assert fin <= inf_end * (1 + 1e-12) + 1e-12
     direct = sum(m * (r / (1 + d)) ** t for t in range(1, h + 1))
     assert fin == pytest.approx(direct, rel=1e-9, abs=1e-9)
+
+
+# ---------------------------------------------------------------- Pareto/NBD fit (issue 17)
+
+
+def _ages(n, seed):
+    return 26 + np.random.default_rng(seed).integers(0, 182, n) / 7  # 26-52 weeks, daily grid
+
+
+def test_pareto_nbd_distinct_pairs_equal_rowwise():
+    """The fit's likelihood (2F1 once per distinct (x, t) pair) equals the row-wise one."""
+    from crm_research.clv.pareto_nbd import _loglik, _Rows
+
+    d = simulate_pareto_nbd({"r": 0.6, "alpha": 8.0, "s": 0.8, "beta": 10.0}, 2000,
+                            _ages(2000, 1), seed=2, resolution=1 / 7)
+    x, tx, T = (d[c].to_numpy(float) for c in ("frequency", "recency", "T"))
+    rows = _Rows(x, tx, T)
+    assert len(rows.x1) < len(x) / 2 and len(rows.x2) < len(x) / 2
+    for th in ([0.6, 8.0, 0.8, 10.0], [1.5, 2.0, 0.3, 40.0]):
+        np.testing.assert_allclose(_loglik(np.array(th), x, tx, T, rows),
+                                   pareto_nbd.pareto_nbd_loglik(dict(zip(pareto_nbd.NAMES, th,
+                                                                         strict=True)), x, tx,
+                                                                T), rtol=1e-13)
+
+
+def _misspecified_logs():
+    n = 3000
+    bg = simulate_bgnbd({"r": 0.25, "alpha": 4.0, "a": 0.8, "b": 2.5}, n, _ages(n, 3), seed=4,
+                        resolution=1 / 7)
+    # no dropout at all: Poisson buyers with gamma rates (the NBD)
+    rng = np.random.default_rng(5)
+    T = _ages(n, 6)
+    lam = rng.gamma(0.8, 1 / 10.0, n)
+    x = rng.poisson(lam * T)
+    tx = np.where(x > 0, T * rng.beta(np.maximum(x, 1), 1), 0.0)
+    tx = np.where(x > 0, np.maximum(np.round(tx * 7), 1) / 7, 0.0)
+    nodrop = pd.DataFrame({"frequency": x, "recency": np.minimum(tx, T), "T": T})
+    # heavy one-time buyers: 85% never come back, the rest Pareto/NBD customers
+    heavy = simulate_pareto_nbd({"r": 0.6, "alpha": 8.0, "s": 0.8, "beta": 10.0}, n,
+                                _ages(n, 7), seed=8, resolution=1 / 7)
+    once = np.random.default_rng(9).random(n) < 0.85
+    heavy.loc[once, ["frequency", "recency"]] = [0, 0.0]
+    return {"BG/NBD dropout": bg, "no dropout": nodrop, "one-time buyers": heavy}
+
+
+@pytest.mark.parametrize("case", ["BG/NBD dropout", "no dropout", "one-time buyers"])
+def test_pareto_nbd_misspecified_ends_within_budget_with_status(case):
+    d = _misspecified_logs()[case]
+    fit = pareto_nbd.fit_pareto_nbd(d["frequency"], d["recency"], d["T"],
+                                    raise_on_failure=False, max_seconds=30)
+    stats_ = fit.fit_table().set_index("statistic")["value"]
+    assert stats_["status"] in ("converged", "boundary", "iteration limit", "time limit")
+    assert stats_["seconds"] < 30 and stats_["iterations"] <= 300
+    assert np.all(np.isfinite(fit.params)) and np.isfinite(fit.log_likelihood)
+    if case == "no dropout":  # the NBD limit: reported as a boundary, not as NaN
+        assert fit.status == "boundary" and not fit.converged
+        assert "no dropout is detectable" in fit.message
+        assert fit.std_errors.isna().all()
+        assert fit.table["ci_low"].isna().all()
+        with pytest.raises(ConvergenceError, match="boundary"):
+            pareto_nbd.fit_pareto_nbd(d["frequency"], d["recency"], d["T"])
+    else:
+        assert fit.converged and (fit.std_errors > 0).all()
+    # whatever the status, predictions and CLV stay finite
+    v = clv.customer_lifetime_value(fit, d.assign(monetary=30.0), GG_FIT)
+    assert np.all(np.isfinite(v["clv"])) and np.all((v["p_alive"] >= 0) & (v["p_alive"] <= 1))
+    if case == "no dropout":
+        assert v["p_alive"].min() > 0.99
+
+
+def test_fit_budget_statuses():
+    d = simulate_pareto_nbd({"r": 0.6, "alpha": 8.0, "s": 0.8, "beta": 10.0}, 1500, 39.0,
+                            seed=10)
+    fit = pareto_nbd.fit_pareto_nbd(d["frequency"], d["recency"], d["T"], maxiter=2,
+                                    raise_on_failure=False)
+    assert fit.status == "iteration limit" and fit.n_iter <= 2 and not fit.converged
+    fit = pareto_nbd.fit_pareto_nbd(d["frequency"], d["recency"], d["T"], max_seconds=1e-9,
+                                    raise_on_failure=False)
+    assert fit.status == "time limit" and "time budget" in fit.message
+    with pytest.raises(ConvergenceError, match="time limit"):
+        bgnbd.fit_bgnbd(d["frequency"], d["recency"], d["T"], max_seconds=1e-9)
+    with pytest.raises(ParameterError, match="max_seconds"):
+        bgnbd.fit_bgnbd(d["frequency"], d["recency"], d["T"], max_seconds=0)
+    with pytest.raises(ParameterError, match="level"):
+        bgnbd.fit_bgnbd(d["frequency"], d["recency"], d["T"], level=1.5)
+
+
+def test_clv_distribution_reports_non_finite_values():
+    """Before: one NaN CLV (from a non-converged fit) raised 'values must be finite'."""
+    dist = clv.clv_distribution([1.0, np.nan, 3.0]).set_index("statistic")["value"]
+    assert dist["customers"] == 3 and dist["customers without a finite CLV"] == 1
+    assert dist["mean"] == 2.0 and dist["total"] == 4.0
+    allnan = clv.clv_distribution([np.nan]).set_index("statistic")["value"]
+    assert np.isnan(allnan["mean"]) and allnan["customers without a finite CLV"] == 1
+    fits = [BGNBDFit.from_params(BG)]
+    assert clv.fit_failures(fits)[0].startswith("The BG/NBD fit did not converge (status: given")

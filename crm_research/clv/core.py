@@ -268,8 +268,8 @@ def _bounds_for(names: list[str], bounds) -> list[tuple[float, float]]:
     return [(float(lo), float(hi)) for lo, hi in pairs]
 
 
-class _TimeUp(Exception):
-    pass
+#: A non-converged fit ending within this factor of a bound is reported as "boundary".
+NEAR_BOUND = 100.0
 
 
 def fit_mle(
@@ -366,6 +366,8 @@ def fit_mle(
     on_bound = (z <= lo_z + 1e-6) | (z >= hi_z - 1e-6)
     at_bound = tuple(n for n, b in zip(names, on_bound, strict=True) if b)
     free = ~on_bound
+    # within a factor NEAR_BOUND of the box: reported as heading for the bound if not converged
+    near = (z <= lo_z + np.log(NEAR_BOUND)) | (z >= hi_z - np.log(NEAR_BOUND))
 
     def grad_and_hess(zz: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         if loglik_grad is not None:
@@ -428,6 +430,14 @@ def fit_mle(
                "degenerate limit of the model (no standard errors)")
     elif small_grad and pd_ok:
         status = "converged"
+    elif near.any():
+        status = "boundary"
+        at_bound = tuple(n for n, b in zip(names, near, strict=True) if b)
+        msg = (f"parameter(s) {list(at_bound)} ended within a factor {NEAR_BOUND:g} of the "
+               f"bound of the search box {[box[names.index(k)] for k in at_bound]} without "
+               "converging: the likelihood rises towards a degenerate limit of the model "
+               "(no standard errors)")
+        cov[:] = np.nan
     elif res.nit >= maxiter:
         status = "iteration limit"
         msg = f"stopped after {maxiter} iterations (iteration budget)"

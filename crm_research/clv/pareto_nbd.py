@@ -22,7 +22,10 @@ Everything is evaluated in log space (log A0 as log(first) + log1p(-second/first
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
+import pandas as pd
 from scipy.special import expit, gammaln, hyp2f1
 
 from crm_research.clv.core import (
@@ -33,6 +36,7 @@ from crm_research.clv.core import (
     rfm_columns,
     weighted_rows,
 )
+from crm_research.errors import ConvergenceError, ParameterError
 
 NAMES = ["r", "alpha", "s", "beta"]
 MODEL = "Pareto/NBD"
@@ -119,6 +123,13 @@ class ParetoNBDFit(TransactionFit):
         return pareto_nbd_probability_alive(self.params, *rfm_columns(summary, MODEL))
 
 
+#: Names of the fitted parametrisation: m = s / beta is the mean dropout rate E[mu].
+FIT_NAMES = ["r", "alpha", "s", "m"]
+#: Lower bound of m times the longest observation T: below it, dropout over the whole window
+#: is negligible (1e-4 of customers) and the data cannot tell it from none.
+M_FLOOR = 1e-4
+
+
 def fit_pareto_nbd(
     frequency, recency, T, weights=None, collapse: bool = True, l2: float = 0.0,
     start=(1.0, 1.0, 1.0, 1.0), raise_on_failure: bool = True, level: float = 0.95,
@@ -127,26 +138,78 @@ def fit_pareto_nbd(
     """Maximum-likelihood Pareto/NBD fit (mechanism in :mod:`crm_research.clv.core`).
 
     Start values (1, 1, 1, 1) as CLVTools' ``pnbd``. The likelihood is evaluated once per
-    distinct (x, t_x, T) row (``collapse=True``, rows weighted by their customer counts). The
+    distinct (x, t_x, T) row (``collapse=True``, rows weighted by their customer counts), and
+    its 2F1 terms once per distinct (x, t_x) and (x, T) pair (:class:`_Rows`). The
     gradient is by central differences: the derivatives of 2F1 with respect to its parameters
     (needed for r and s) have no closed form, and a fixed Gauss-Legendre quadrature of the
     A0 integral, which would give all four derivatives at once, was slower than scipy's
     ``hyp2f1`` on a 94,000-row log and less accurate at extreme parameters (tried while
     writing this; see the note of issue 17).
 
-    What keeps the fit bounded instead: the search box (default 1e-6 .. 1e6 for every
-    parameter) and the budget (``maxiter`` L-BFGS-B iterations, ``max_seconds`` wall time).
-    On data without dropout the likelihood rises towards s -> 0 (or beta -> infinity), the
-    NBD limit; the fit then stops on the bound with status ``"boundary"`` (its r and alpha
-    are those of the NBD, P(alive) ~ 1), instead of creeping towards the limit for minutes.
+    What keeps the fit bounded instead:
+
+    * a reparametrisation: the search runs over (r, alpha, s, m) with m = s / beta the mean
+      dropout rate (on the log scale: log beta = log s - log m, so estimates, likelihood and
+      delta-method standard errors are those of (r, alpha, s, beta)). Data without dropout
+      pull the likelihood towards mu -> 0 along any path (s -> 0 or beta -> infinity); in this
+      parametrisation that is the one bound m >= :data:`M_FLOOR` / max(T);
+    * a search box (``bounds`` as a dict over r, alpha, s, m or one pair for all; default
+      1e-6 .. 1e6 and the m floor above) and a budget (``maxiter`` L-BFGS-B iterations,
+      ``max_seconds`` wall time).
+
+    A fit ending on a bound has status ``"boundary"``; on the m floor its r and alpha are
+    those of the NBD (no dropout; P(alive) ~ 1), and its predictions stay finite.
     """
-    x, t_x, T = check_rfm(frequency, recency, T, MODEL)
-    x, t_x, T, w = weighted_rows(MODEL, x, t_x, T, weights, collapse)
+    x, t_x, T, w = weighted_rows(MODEL, *check_rfm(frequency, recency, T, MODEL), weights,
+                                 collapse)
     rows = _Rows(x, t_x, T)
-    return fit_mle(MODEL, NAMES, lambda th: _loglik(th, x, t_x, T, rows),
-                   np.asarray(start, float), w, l2=l2, raise_on_failure=raise_on_failure,
-                   level=level, maxiter=maxiter, max_seconds=max_seconds, bounds=bounds,
-                   result_class=ParetoNBDFit)
+    st = np.asarray(start, dtype=float)
+    if st.shape != (4,) or np.any(~np.isfinite(st)) or np.any(st <= 0):
+        raise ParameterError(f"{MODEL}: start must be 4 positive values (r, alpha, s, beta), "
+                             f"got {start!r}")
+    t_max = float(np.max(T)) if len(T) else 1.0
+    box = {k: (1e-6, 1e6) for k in FIT_NAMES}
+    box["m"] = (M_FLOOR / max(t_max, 1e-12), 1e6)
+    if bounds is not None:
+        box = bounds if not isinstance(bounds, dict) else {**box, **bounds}
+    phi0 = np.array([st[0], st[1], st[2], st[2] / st[3]])
+
+    def loglik(phi):
+        r, alpha, s, m = phi
+        return _loglik(np.array([r, alpha, s, s / m]), x, t_x, T, rows)
+
+    fit = fit_mle(MODEL, FIT_NAMES, loglik, phi0, w, l2=l2, raise_on_failure=False,
+                  level=level, maxiter=maxiter, max_seconds=max_seconds, bounds=box,
+                  result_class=ParetoNBDFit)
+    fit = _to_beta(fit)
+    if not fit.converged and raise_on_failure:
+        raise ConvergenceError(
+            f"{MODEL}: maximum-likelihood fit did not converge ({fit.status}: {fit.message}; "
+            f"estimates {fit.params.round(6).to_dict()}); pass raise_on_failure=False to get "
+            "the fit with its status")
+    return fit
+
+
+def _to_beta(fit: ParetoNBDFit) -> ParetoNBDFit:
+    """(r, alpha, s, m) -> (r, alpha, s, beta = s/m); covariance by the delta method, which on
+    the log scale is linear: log beta = log s - log m."""
+    phi = fit.params.to_numpy(dtype=float)
+    theta = np.array([phi[0], phi[1], phi[2], phi[2] / phi[3]])
+    J = np.eye(4)
+    J[3] = [0.0, 0.0, 1.0, -1.0]
+    cov_log = fit.covariance.to_numpy(dtype=float) / np.outer(phi, phi)
+    cov = (J @ cov_log @ J.T) * np.outer(theta, theta)
+    se = np.sqrt(np.where(np.diag(cov) >= 0, np.diag(cov), np.nan))
+    message = fit.message
+    at_bound = tuple("s/beta" if k == "m" else k for k in fit.at_bound)
+    if fit.at_bound and set(fit.at_bound) <= {"s", "m"} and fit.status == "boundary":
+        message = (f"{fit.message}. Here: the dropout-rate distribution (s, mean s/beta) heads "
+                   "for zero dropout, i.e. no dropout is detectable in these data and the "
+                   "Pareto/NBD reduces to the NBD")
+    return replace(fit, params=pd.Series(theta, index=NAMES, name="estimate"),
+                   std_errors=pd.Series(se, index=NAMES, name="std_error"),
+                   covariance=pd.DataFrame(cov, index=NAMES, columns=NAMES),
+                   at_bound=at_bound, message=message)
 
 
 def pareto_nbd_probability_alive(params, frequency, recency, T) -> np.ndarray:
