@@ -282,8 +282,9 @@ def test_projects_marginals_and_probability() -> None:
     # hand check of the true probability: 3 technologies, no practice, readiness 0 → expit(b0)
     row = pd.DataFrame([{"n_technologies": 3, **dict.fromkeys(PRACTICES, 0),
                          "people_readiness": 0.0, "process_readiness": 0.0,
-                         "technology_readiness": 0.0}])
-    assert sim.truth.probability(row)[0] == pytest.approx(1 / (1 + np.exp(1.2)))
+                         "technology_readiness": 0.0, "structure_readiness": 0.0}])
+    b0 = sim.truth.coefficients["intercept"]
+    assert sim.truth.probability(row)[0] == pytest.approx(1 / (1 + np.exp(-b0)))
     pd.testing.assert_frame_equal(d, simulate_crm_projects(4000, seed=3).data)
     with pytest.raises(ParameterError, match="unknown term 'budget'"):
         simulate_crm_projects(100, coefficients={"budget": 1.0})

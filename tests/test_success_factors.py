@@ -185,7 +185,8 @@ def test_implementation_grid_hand_check_and_shape() -> None:
     assert (full > none).all()
     assert none.is_monotonic_decreasing
     true_none = grid[grid["practices"] == "none"]["true_p_success"].to_numpy()
-    assert true_none[1] == pytest.approx(1 / (1 + np.exp(1.2)))
+    b0 = sim.truth.coefficients["intercept"]
+    assert true_none[1] == pytest.approx(1 / (1 + np.exp(-b0)))
     with pytest.raises(ParameterError, match="unknown practice"):
         implementation_grid(fit, scenarios={"x": ["budget"]})
 
