@@ -31,7 +31,8 @@ from crm_research.errors import (
     ParameterError,
     SpecError,
 )
-from crm_research.sem.pls import PLSResult, bootstrap_pls, estimate_pls
+from crm_research.sem.pls import PLSResult, estimate_pls
+from crm_research.sem.pls.plsc import bootstrap_model
 from crm_research.sem.spec import ModelSpec
 from crm_research.studies.simulate_projects import PRACTICES, READINESS, ProjectTruth
 from crm_research.studies.simulate_survey import SurveyTruth, simulate_firm_survey
@@ -133,12 +134,12 @@ def _sim_seeds(seed: int | None, k: int) -> list[int]:
 
 
 def _one_replicate(simulate: Callable[[int, int], pd.DataFrame], spec: ModelSpec, n: int,
-                   sim_seed: int, n_boot: int, missing: str, ci: str, level: float
-                   ) -> pd.DataFrame:
+                   sim_seed: int, n_boot: int, missing: str, ci: str, level: float,
+                   estimator: str = "pls") -> pd.DataFrame:
     data = simulate(n, sim_seed)
     try:
-        boot = bootstrap_pls(data, spec, n_boot=n_boot, seed=sim_seed, missing=missing, ci=ci,
-                             level=level, jackknife=ci == "bca")
+        boot = bootstrap_model(data, spec, estimator=estimator, n_boot=n_boot, seed=sim_seed,
+                               missing=missing, ci=ci, level=level)
     except (EstimationError, ConvergenceError, DataError, SpecError) as exc:
         return pd.DataFrame([{"n": n, "seed": sim_seed, "source": s, "target": t,
                               "ok": False, "error": str(exc)} for s, t in spec.paths])
@@ -155,10 +156,12 @@ def _one_replicate(simulate: Callable[[int, int], pd.DataFrame], spec: ModelSpec
 def monte_carlo_paths(simulate: Callable[[int, int], pd.DataFrame], spec: ModelSpec,
                       sample_sizes: Sequence[int], n_sims: int, seed: int | None = 0,
                       n_boot: int = 100, missing: str = "listwise", ci: str = "percentile",
-                      level: float = 0.95, n_jobs: int = 1) -> pd.DataFrame:
+                      level: float = 0.95, n_jobs: int = 1, estimator: str = "pls"
+                      ) -> pd.DataFrame:
     """A map over seeds: for every sample size and each of ``n_sims`` replicates, draw a data
-    set with ``simulate(n, seed)``, estimate the PLS model and bootstrap it (``n_boot``
-    resamples, seeded by the replicate's seed).
+    set with ``simulate(n, seed)``, estimate the model by ``estimator`` ('pls' or 'plsc',
+    ``crm_research.sem.pls.plsc.bootstrap_model``) and bootstrap it (``n_boot`` resamples,
+    seeded by the replicate's seed).
 
     Replicate seeds come from ``SeedSequence(seed).spawn(len(sample_sizes) * n_sims)``, so
     every replicate is reproducible on its own and the result does not depend on ``n_jobs``
@@ -176,7 +179,8 @@ def monte_carlo_paths(simulate: Callable[[int, int], pd.DataFrame], spec: ModelS
                              "bootstrap standard errors and intervals)")
     seeds = _sim_seeds(seed, len(sizes) * int(n_sims))
     jobs = [(n, seeds[i * n_sims + j]) for i, n in enumerate(sizes) for j in range(n_sims)]
-    args = [(simulate, spec, n, s, int(n_boot), missing, ci, level) for n, s in jobs]
+    args = [(simulate, spec, n, s, int(n_boot), missing, ci, level, estimator)
+            for n, s in jobs]
     if n_jobs != 1 and len(args) > 1:
         from joblib import Parallel, delayed
         parts = Parallel(n_jobs=n_jobs, prefer="threads")(

@@ -446,3 +446,18 @@ def bootstrap_model(data: pd.DataFrame, model: ModelSpec | str | Mapping[str, An
         raise ParameterError(f"ci={ci!r}: the PLSc bootstrap gives percentile intervals only")
     return bootstrap_plsc(data, model, n_boot=n_boot, seed=seed, missing=missing, level=level,
                           scheme=scheme)
+
+
+def pls_plsc_table(fit: PLScResult, truth: Mapping[tuple[str, str], float] | None = None
+                   ) -> pd.DataFrame:
+    """PLS and PLSc path estimates of one data set side by side: source, target, pls, plsc,
+    difference (plsc - pls), and ``true`` when the true paths ``{(source, target): value}``
+    are given."""
+    out = fit.paths.rename(columns={"estimate": "plsc"})
+    pls = fit.pls.paths.set_index(["source", "target"])["estimate"]
+    keys = list(zip(out["source"], out["target"], strict=True))
+    out.insert(2, "pls", [float(pls[k]) for k in keys])
+    out["difference"] = out["plsc"] - out["pls"]
+    if truth is not None:
+        out["true"] = [float(truth[k]) for k in keys]
+    return out
