@@ -164,7 +164,7 @@ def profit_maximising_spend(acq_ret: pd.DataFrame, level: float = 0.95,
                                 float(cov.loc[lin, sq]), lv)
         x = a[lin].to_numpy(dtype=float)
         rows.append({"spend": name, "linear": b1, "squared": b2, **opt,
-                     "mean_actual": float(x.mean()),
+                     "mean_actual": float(x.mean()), "max_actual": float(x.max()),
                      "share_above_optimum": float(np.mean(x > opt["optimum"]))
                      if math.isfinite(opt["optimum"]) else math.nan})
     return pd.DataFrame(rows)

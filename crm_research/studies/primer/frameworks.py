@@ -92,7 +92,7 @@ def themes_table() -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-def theme_html(theme_id: str, number: int | None = None) -> str:
+def theme_html(theme_id: str, number: int | str | None = None) -> str:
     """HTML of one theme for the primer: heading, intro, exercise and the folded answer (the
     framework items are shown as a table by the notebook). Braces are doubled so the text can
     be passed as a template to :func:`crm_research.report.say`."""
