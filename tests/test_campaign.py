@@ -17,6 +17,7 @@ from crm_research.causal.campaign import (
     experiment_decision,
     power_of_test_cells,
     refusal_rates,
+    scores_against_experiment,
     segment_response,
     segment_uplift,
     target_from_test_cell,
@@ -151,6 +152,14 @@ def test_experiment_decision_uses_difference_in_means(hill_frame):
     dim = hill_frame.loc[t, "conversion"].mean() - hill_frame.loc[~t, "conversion"].mean()
     assert d["estimate"] == pytest.approx(dim)
     assert d["profit_per_contact"] == pytest.approx(30 * dim - 0.1)
+
+
+def test_scores_against_experiment_flags():
+    table = pd.DataFrame({"model": ["a", "b", "response"], "kind": ["uplift", "uplift",
+                                                                    "response"],
+                          "estimate": [0.01, 0.5, 0.2]})
+    out = scores_against_experiment(table, {"estimate": 0.02, "ci_low": 0.0, "ci_high": 0.04})
+    assert out["within_ate_ci"].tolist() == [True, False, None]
 
 
 # --- segments and refusals -----------------------------------------------------------------

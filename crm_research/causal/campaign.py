@@ -48,6 +48,7 @@ __all__ = [
     "refusal_rates",
     "decide",
     "experiment_decision",
+    "scores_against_experiment",
     "evaluate_test_cell",
     "power_of_test_cells",
     "target_from_test_cell",
@@ -188,6 +189,20 @@ def experiment_decision(frame: pd.DataFrame, outcome: str, margin: float, cost: 
             "ci_high": est.ci_high, "break_even_effect": cost / margin,
             "profit_per_contact": margin * est.estimate - cost,
             "decision": decide(est.ci_low, est.ci_high, margin, cost)}
+
+
+def scores_against_experiment(score_table: pd.DataFrame,
+                              full: dict[str, Any]) -> pd.DataFrame:
+    """``UpliftResult.table`` with the experiment's effect and interval (from
+    :func:`experiment_decision`) and ``within_ate_ci``: whether an uplift model's mean
+    out-of-fold uplift lies inside that interval (None for the response model)."""
+    require_columns(score_table, ["model", "kind", "estimate"], "score table")
+    out = score_table.assign(experiment_ate=full["estimate"], ate_ci_low=full["ci_low"],
+                             ate_ci_high=full["ci_high"])
+    inside = (out["estimate"] >= full["ci_low"]) & (out["estimate"] <= full["ci_high"])
+    out["within_ate_ci"] = [bool(v) if k == "uplift" else None
+                            for k, v in zip(out["kind"], inside, strict=True)]
+    return out
 
 
 def _draw(n: int, share: float, rng: np.random.Generator) -> np.ndarray:
