@@ -113,6 +113,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     except CRMResearchError as exc:
         print(f"crm-research: error: {exc}", file=sys.stderr)
         return 2
+    except KeyboardInterrupt:  # Ctrl-C: one line, no traceback, the shell's code for SIGINT
+        print("crm-research: interrupted (Ctrl-C); unfinished runs were discarded, earlier "
+              "reports are unchanged", file=sys.stderr)
+        return 130
 
 
 if __name__ == "__main__":  # pragma: no cover

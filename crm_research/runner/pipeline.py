@@ -35,9 +35,10 @@ from pathlib import Path
 from typing import Any
 
 from crm_research import __version__
-from crm_research.errors import StudyRunError
+from crm_research.errors import ParameterError, StudyRunError
 from crm_research.report import DATASETS_USED_FILE, OUT_ENV
 from crm_research.runner import render
+from crm_research.runner.kernel import QuietKernelManager
 from crm_research.runner.registry import Study, all_studies, get_study
 
 CELL_TIMEOUT_S = 3600
@@ -188,6 +189,20 @@ def _params_block(params: dict[str, Any]) -> str:
             f"{render.params_table(params)}</details>")
 
 
+def prepare_out(out: str | Path) -> Path:
+    """The output folder, created if needed; a path that is a file (or lies under one) →
+    ParameterError instead of a raw FileExistsError."""
+    out = Path(out).resolve()
+    if out.exists() and not out.is_dir():
+        raise ParameterError(f"--out {out}: is a file; expected a folder for the reports "
+                             "(give a folder name, e.g. --out reports)")
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise ParameterError(f"--out {out}: cannot create the folder ({exc.strerror})") from None
+    return out
+
+
 def report_key(study: str, variant: str | None = None) -> str:
     """Folder name of a run: ``study``, or ``study--variant`` for a declared variant."""
     return study if variant is None else f"{study}--{variant}"
@@ -209,8 +224,7 @@ def run_study(name: str, params: dict[str, Any] | None = None, out: str | Path =
     study = get_study(name)
     values = study.resolve(params, quick=quick, variant=variant)
     key = report_key(name, variant)
-    out = Path(out).resolve()
-    out.mkdir(parents=True, exist_ok=True)
+    out = prepare_out(out)
     tmp = out / f".tmp-{key}-{os.getpid()}"
     if tmp.exists():
         shutil.rmtree(tmp)
@@ -220,12 +234,12 @@ def run_study(name: str, params: dict[str, Any] | None = None, out: str | Path =
     executed = tmp / "executed.ipynb"
     error: str | None = None
     cell: int | None = None
-    with _kernel_env(tmp):
+    with _kernel_env(tmp), _removed_on_interrupt(tmp):
         try:
             papermill.execute_notebook(
                 str(study.notebook), str(executed), parameters=values, kernel_name="python3",
                 progress_bar=False, log_output=False, cwd=os.getcwd(),
-                execution_timeout=CELL_TIMEOUT_S,
+                execution_timeout=CELL_TIMEOUT_S, kernel_manager_class=QuietKernelManager,
             )
         except papermill.PapermillExecutionError as exc:
             cell, error = exc.cell_index, f"{exc.ename}: {exc.evalue}"
@@ -320,12 +334,29 @@ def _run_for_build(args: tuple[str, str | None, str, bool]) -> RunResult:
         return result
 
 
+@contextlib.contextmanager
+def _removed_on_interrupt(*folders: Path) -> Iterator[None]:
+    """Remove ``folders`` (a run's ``.tmp-*`` work folder) when Ctrl-C interrupts the run."""
+    try:
+        yield
+    except KeyboardInterrupt:
+        for folder in folders:
+            shutil.rmtree(folder, ignore_errors=True)
+        raise
+
+
+def _remove_new_tmp(out: Path, before: set[Path]) -> None:
+    for folder in out.glob(".tmp-*"):
+        if folder not in before:
+            shutil.rmtree(folder, ignore_errors=True)
+
+
 def build(out: str | Path = "reports", quick: bool = False, jobs: int = 2,
           only: list[str] | None = None) -> list[RunResult]:
     """Run every study and each of its declared variants (in parallel, ``jobs`` processes),
-    then write ``out/index.html``."""
-    out = Path(out).resolve()
-    out.mkdir(parents=True, exist_ok=True)
+    then write ``out/index.html``. Ctrl-C stops the build and removes its ``.tmp-*`` work
+    folders (earlier reports stay as they were)."""
+    out = prepare_out(out)
     studies = all_studies()
     names = only or list(studies)
     for n in names:
@@ -334,11 +365,19 @@ def build(out: str | Path = "reports", quick: bool = False, jobs: int = 2,
     for n in names:
         args.append((n, None, str(out), quick))
         args.extend((n, v, str(out), quick) for v in studies[n].variants)
-    if jobs <= 1 or len(args) <= 1:
-        results = [_run_for_build(a) for a in args]
-    else:
-        with ProcessPoolExecutor(max_workers=jobs, mp_context=get_context("spawn")) as pool:
-            results = list(pool.map(_run_for_build, args))
+    before = set(out.glob(".tmp-*"))
+    try:
+        if jobs <= 1 or len(args) <= 1:
+            results = [_run_for_build(a) for a in args]
+        else:
+            pool = ProcessPoolExecutor(max_workers=jobs, mp_context=get_context("spawn"))
+            try:
+                results = list(pool.map(_run_for_build, args))
+            finally:  # on Ctrl-C: drop the studies not started yet
+                pool.shutdown(wait=True, cancel_futures=True)
+    except KeyboardInterrupt:
+        _remove_new_tmp(out, before)
+        raise
     write_index(out)
     return results
 

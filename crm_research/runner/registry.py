@@ -32,6 +32,7 @@ from typing import Any
 
 import yaml
 
+from crm_research._checks import plain
 from crm_research.errors import ParameterError, SpecError
 
 TYPES = ("int", "float", "str", "bool", "list[str]", "list[int]", "list[float]")
@@ -74,8 +75,8 @@ class Parameter:
                 return None
             raise ParameterError(f"{where}: a value of type {self.type} is required (got none)")
         if isinstance(value, str) and self.type == "str" and self.nullable and \
-                value.strip().lower() in ("none", "null"):
-            return None
+                value.strip().lower() in _NULL:
+            return None  # "", none, null: the help's "empty: skip" / "none"
         if self.type.startswith("list["):
             inner = self.type[5:-1]
             if isinstance(value, str):
@@ -94,6 +95,11 @@ class Parameter:
             else:
                 raise ParameterError(f"{where}: expected a list of {inner}, got {value!r}")
             out = [self._scalar(inner, v, where) for v in items]
+            if not out and not (isinstance(self.default, list) and not self.default):
+                if self.nullable:
+                    return None
+                raise ParameterError(f"{where}: expected at least one {inner} value, got an "
+                                     f"empty list (default: {self.default!r})")
             for v in out:
                 self._check_range(v, where)
             return out
@@ -143,9 +149,11 @@ class Parameter:
             raise ParameterError(f"{where}: value {v!r} not allowed; expected one of "
                                  f"{list(self.allowed)}")
         if self.min is not None and isinstance(v, int | float) and v < self.min:
-            raise ParameterError(f"{where}: value {v!r} is below the minimum {self.min:g}")
+            raise ParameterError(f"{where}: value {plain(v)} is below the minimum "
+                                 f"{plain(self.min)}")
         if self.max is not None and isinstance(v, int | float) and v > self.max:
-            raise ParameterError(f"{where}: value {v!r} is above the maximum {self.max:g}")
+            raise ParameterError(f"{where}: value {plain(v)} is above the maximum "
+                                 f"{plain(self.max)}")
 
 
 @dataclass(frozen=True)
