@@ -24,9 +24,12 @@ __all__ = ["plot_qini", "plot_uplift_deciles", "plot_profit_curves", "plot_test_
            "plot_targeting_economics"]
 
 
-def _figure(ncols: int = 1, width: float = 7.0, height: float = 4.2) -> tuple[Figure, list]:
+def _figure(ncols: int = 1, width: float = 7.0, height: float = 4.2,
+            sharey: bool = False) -> tuple[Figure, list]:
     fig = Figure(figsize=(width, height))
-    axes = [fig.add_subplot(1, ncols, i + 1) for i in range(ncols)]
+    axes = [fig.add_subplot(1, ncols, 1)]
+    for i in range(1, ncols):
+        axes.append(fig.add_subplot(1, ncols, i + 1, sharey=axes[0] if sharey else None))
     return fig, axes
 
 
@@ -52,7 +55,7 @@ def plot_qini(curves: pd.DataFrame, title: str = "Qini curves",
 def plot_uplift_deciles(tables: Mapping[str, pd.DataFrame],
                         ylabel: str = "observed uplift") -> Figure:
     """Observed uplift per score group (1 = highest scores) with interval bars, per score."""
-    fig, axes = _figure(ncols=len(tables), height=3.8)
+    fig, axes = _figure(ncols=len(tables), height=3.8, sharey=True)
     for ax, (name, tab) in zip(axes, tables.items(), strict=True):
         require_columns(tab, ["group", "estimate", "ci_low", "ci_high"], "uplift by decile")
         est = tab["estimate"].to_numpy(float)
