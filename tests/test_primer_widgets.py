@@ -235,6 +235,19 @@ def test_test_cell_widget_recomputes():
     assert wd.result.numbers["n_control"] == math.ceil(4 * wd.result.numbers["n_test"] - 1e-9)
 
 
+def test_widget_defaults_outside_usual_range_are_kept():
+    # the primer's YAML allows e.g. baseline 0.0001 and lift 0.01: the sliders widen, the first
+    # state is the parameters' state (ipywidgets would otherwise clip the values silently)
+    wd = W.test_cell_widget(baseline_rate=0.001, lift=0.01, alpha=0.001, control_ratio=0.1)
+    c = W.controls(wd)
+    assert (c["baseline_rate"].value, c["lift"].value, c["alpha"].value) == (0.001, 0.01, 0.001)
+    assert c["baseline_rate"].min == 0.001 and c["control_ratio"].min == 0.1
+    want = W.test_cell_view(0.001, 0.01, 0.001, 0.8, 0.1, draw=False)
+    assert _ok(wd).numbers["n_test"] == want.numbers["n_test"]
+    cw = W.clv_widget(margin=2000.0, horizon=200)
+    assert (W.controls(cw)["margin"].max, W.controls(cw)["horizon"].value) == (2000.0, 200)
+
+
 def test_funnel_and_pareto_widgets_recompute():
     fw = W.funnel_widget(["contacted", "opened", "bought"], [0.5, 0.2], start=1000)
     c = W.controls(fw)

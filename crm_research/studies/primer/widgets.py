@@ -77,6 +77,22 @@ class WidgetView:
     figure: Any = None
 
 
+def _slider(value: float, lo: float, hi: float, step: float, description: str,
+            fmt: str | None = None, integer: bool = False) -> Any:
+    """A slider over [lo, hi], widened to hold ``value`` (ipywidgets would otherwise clip the
+    default silently and the widget's first state would not be the notebook's parameters)."""
+    import ipywidgets as w
+
+    v = number(value, description)
+    kw: dict[str, Any] = {"description": description, "continuous_update": False}
+    if fmt:
+        kw["readout_format"] = fmt
+    if integer:
+        return w.IntSlider(value=int(v), min=int(min(lo, v)), max=int(max(hi, v)),
+                           step=int(step), **kw)
+    return w.FloatSlider(value=v, min=min(lo, v), max=max(hi, v), step=step, **kw)
+
+
 def _closed(fig: Any) -> Any:
     """Detach a pyplot figure from pyplot (it stays drawable and savable): no figure leaks
     while sliders move and none is shown a second time by the inline backend."""
@@ -133,17 +149,11 @@ def clv_widget(margin: float = 100.0, retention: float = 0.8, discount_rate: flo
     import ipywidgets as w
 
     return _interactive(clv_view, {
-        "margin": w.FloatSlider(value=margin, min=0.0, max=max(500.0, margin), step=5.0,
-                                description="margin"),
-        "retention": w.FloatSlider(value=retention, min=0.0, max=0.99, step=0.01,
-                                   description="retention"),
-        "discount_rate": w.FloatSlider(value=discount_rate, min=0.0,
-                                       max=max(0.5, discount_rate), step=0.01,
-                                       description="discount rate"),
-        "delta": w.FloatSlider(value=delta, min=0.0, max=max(0.2, delta), step=0.01,
-                               description="what-if +δ"),
-        "horizon": w.IntSlider(value=horizon, min=1, max=max(50, horizon),
-                               description="horizon"),
+        "margin": _slider(margin, 0.0, 500.0, 5.0, "margin"),
+        "retention": _slider(retention, 0.0, 0.99, 0.01, "retention"),
+        "discount_rate": _slider(discount_rate, 0.0, 0.5, 0.01, "discount rate"),
+        "delta": _slider(delta, 0.0, 0.2, 0.01, "what-if +δ"),
+        "horizon": _slider(horizon, 1, 50, 1, "horizon", integer=True),
         "timing": w.Dropdown(options=list(TIMINGS), value=timing, description="timing"),
     })
 
@@ -195,20 +205,12 @@ def test_cell_widget(baseline_rate: float = 0.02, lift: float = 0.25, alpha: flo
                      list_size: int | None = None) -> Any:
     """Sliders for baseline rate, lift, α, power and control ratio (``list_size`` fixed);
     each change recomputes :func:`test_cell_view`."""
-    import ipywidgets as w
-
     return _interactive(lambda **kw: test_cell_view(**kw, list_size=list_size), {
-        "baseline_rate": w.FloatSlider(value=baseline_rate, min=0.005,
-                                       max=max(0.5, baseline_rate), step=0.005,
-                                       readout_format=".3f", description="baseline rate"),
-        "lift": w.FloatSlider(value=lift, min=0.05, max=max(2.0, lift), step=0.05,
-                              description="lift"),
-        "alpha": w.FloatSlider(value=alpha, min=0.01, max=max(0.2, alpha), step=0.01,
-                               description="α"),
-        "power": w.FloatSlider(value=power, min=0.5, max=0.99, step=0.01, description="power"),
-        "control_ratio": w.FloatSlider(value=control_ratio, min=0.25,
-                                       max=max(10.0, control_ratio), step=0.25,
-                                       description="control/test"),
+        "baseline_rate": _slider(baseline_rate, 0.005, 0.5, 0.005, "baseline rate", ".3f"),
+        "lift": _slider(lift, 0.05, 2.0, 0.05, "lift"),
+        "alpha": _slider(alpha, 0.01, 0.2, 0.01, "α"),
+        "power": _slider(power, 0.5, 0.99, 0.01, "power"),
+        "control_ratio": _slider(control_ratio, 0.25, 10.0, 0.25, "control/test"),
     })
 
 
@@ -262,14 +264,11 @@ def funnel_widget(stages: Sequence[str], step_rates: Sequence[float],
                   start: float = 1000.0) -> Any:
     """One slider per step rate (labelled by the stage it leads to); each change recomputes
     :func:`funnel_view` with a fixed ``start``."""
-    import ipywidgets as w
-
     names = [str(s) for s in stages]
     if len(names) != len(step_rates) + 1:
         raise ParameterError(f"funnel: give one stage name more than step rates (got "
                              f"{len(names)} names, {len(step_rates)} rates)")
-    controls = {f"step_{i + 1}": w.FloatSlider(value=float(r), min=0.0, max=1.0, step=0.001,
-                                               readout_format=".1%", description=names[i + 1])
+    controls = {f"step_{i + 1}": _slider(r, 0.0, 1.0, 0.001, names[i + 1], ".1%")
                 for i, r in enumerate(step_rates)}
 
     def run(**kw: float) -> WidgetView:
@@ -313,8 +312,7 @@ def pareto_widget(totals: Mapping[str, Any], data: str | None = None,
     return _interactive(lambda **kw: pareto_view(totals, **kw), {
         "data": w.Dropdown(options=names, value=data if data is not None else names[0],
                            description="data set"),
-        "top": w.FloatSlider(value=top, min=0.01, max=0.99, step=0.01, readout_format=".0%",
-                             description="top share"),
+        "top": _slider(top, 0.01, 0.99, 0.01, "top share", ".0%"),
     })
 
 
