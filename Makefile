@@ -28,6 +28,7 @@ reports-quick: $(STAMP)
 
 test: $(STAMP)
 	$(BIN)/ruff check crm_research tests benchmarks
+	@command -v chromium >/dev/null 2>&1 || echo "NOTE: chromium not found: the browser tests (tests/test_browser.py) will be SKIPPED; install it with: apt-get install -y chromium"
 	$(BIN)/python -m pytest tests
 	$(BIN)/python -m pytest --nbval-lax notebooks -p no:cacheprovider
 
