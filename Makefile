@@ -46,4 +46,5 @@ lab: $(STAMP)
 	$(BIN)/python -m crm_research.runner.lab
 
 clean:
-	rm -rf $(VENV) $(OUT) .pytest_cache .ruff_cache .hypothesis
+	rm -rf $(VENV) .pytest_cache .ruff_cache .hypothesis
+	-test -d $(OUT) && find $(OUT) -mindepth 1 -maxdepth 1 ! -name README.md -exec rm -rf {} +
