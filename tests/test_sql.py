@@ -10,7 +10,9 @@ columns, dates and times must agree exactly; sums of values (monetary, total_val
 from __future__ import annotations
 
 import os
+import re
 import shutil
+import subprocess
 from pathlib import Path
 
 import numpy as np
@@ -177,6 +179,20 @@ def test_duckdb_reads_parquet_and_csv_globs(logs, parquet_logs, tmp_path, name):
     assert_same_summary(got, want)
 
 
+def test_write_summary_to_parquet_equals_summary(logs, tmp_path):
+    log, obs, cal = logs["cdnow_sample"]
+    tl = TransactionLog(log, "duckdb")
+    path = tl.write_summary(str(tmp_path / "summary.parquet"), obs, cal)
+    with duckdb.connect() as con:
+        written = con.execute(f"SELECT * FROM '{path}' ORDER BY customer_id").df()
+    want = tl.summary(obs, cal)
+    np.testing.assert_array_equal(written["customer_id"], want.index)
+    for col in ("frequency", "recency", "T", "frequency_holdout"):
+        np.testing.assert_array_equal(written[col], want[col])
+    first = written["first_dnum"].to_numpy().astype("datetime64[D]").astype("datetime64[ns]")
+    np.testing.assert_array_equal(first, want["first_purchase"].to_numpy())
+
+
 def test_study_log_same_on_every_engine(logs, parquet_logs):
     log, obs, cal = logs["cdnow_sample"]
     path = parquet_logs["cdnow_sample"]
@@ -302,9 +318,19 @@ def _java_reason() -> str | None:
         import pyspark  # noqa: F401
     except ImportError:
         return "pyspark is not installed (pip install 'crm-research[spark]')"
+    import pyspark
+
     java_home = os.environ.get("JAVA_HOME")
-    if not shutil.which("java") and not (java_home and (Path(java_home) / "bin" / "java").exists()):
-        return "no Java runtime (java not on PATH, JAVA_HOME unset): Spark tests skipped"
+    java = str(Path(java_home) / "bin" / "java") if java_home else shutil.which("java")
+    if not java or not Path(java).exists():
+        return "no Java runtime (no java on PATH or in JAVA_HOME): Spark tests skipped"
+    out = subprocess.run([java, "-version"], capture_output=True, text=True).stderr
+    found = re.search(r'version "(?:1\.)?(\d+)', out)
+    major = int(found.group(1)) if found else 0
+    needed = 17 if int(pyspark.__version__.split(".")[0]) >= 4 else 8
+    if major < needed:
+        return (f"Java {major or '?'} found, pyspark {pyspark.__version__} needs Java "
+                f"{needed}+: Spark tests skipped")
     return None
 
 

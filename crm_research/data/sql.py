@@ -161,6 +161,9 @@ class _DuckDB:
     def query(self, sql: str) -> pd.DataFrame:
         return self.con.execute(sql).df()
 
+    def write_parquet(self, sql: str, path: str) -> None:
+        self.con.execute(f"COPY ({sql}) TO '{_literal(path)}' (FORMAT parquet)")
+
     def close(self) -> None:
         self.con.close()
 
@@ -206,6 +209,9 @@ class _Spark:
         with warnings.catch_warnings():  # without pyarrow, toPandas warns and collects rows
             warnings.simplefilter("ignore")
             return self.spark.sql(sql).toPandas()
+
+    def write_parquet(self, sql: str, path: str) -> None:
+        self.spark.sql(sql).write.mode("overwrite").parquet(path)
 
     def close(self) -> None:
         """The session is shared (and slow to start): left running."""
@@ -383,6 +389,19 @@ class TransactionLog:
             out["cohort"] = pd.DatetimeIndex(first).to_period("M").astype(str)
             out["n_occasions"] = out["frequency"] + 1
         return out
+
+    def write_summary(self, path: str, observation_end: object | None = None,
+                      calibration_end: object | None = None, time_unit: str = "W") -> str:
+        """Write the per-customer summary as Parquet to ``path`` without collecting it (logs
+        with more customers than fit in memory; on Spark ``path`` is a cluster path). Columns as
+        the ``summary`` block: first/last purchase as day numbers ``first_dnum``/``last_dnum``
+        (days since 1970-01-01). Returns ``path``."""
+        unit = unit_days(time_unit)
+        end, cal = self._days(observation_end, calibration_end)
+        sql = compose("summary", ["occasions", "calibration", "holdout"], txn=self._txn,
+                      end=end, cal=cal, unit=repr(unit))
+        self._run(lambda: self.engine.write_parquet(sql, path), "write the summary of")
+        return path
 
     def collapsed(self, observation_end: object | None = None,
                   calibration_end: object | None = None, time_unit: str = "W") -> pd.DataFrame:
