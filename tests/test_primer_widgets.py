@@ -272,8 +272,8 @@ def test_funnel_and_pareto_widgets_recompute():
 def test_show_widget_reports_default_state(tmp_path, monkeypatch):
     monkeypatch.setenv("CRM_RESEARCH_OUT", str(tmp_path))
     wd = W.test_cell_widget(0.02, 0.25, list_size=100000)
-    view = W.show_widget(wd, "widget_test_cell", caption="Test cell")
-    assert view is wd.result
+    assert W.show_widget(wd, "widget_test_cell", caption="Test cell") is None
+    view = wd.result
     saved = pd.read_csv(tmp_path / "tables" / "widget_test_cell.csv")
     assert saved["n_test"].item() == view.numbers["n_test"]
     assert (tmp_path / "figures" / "widget_test_cell_figure.png").stat().st_size > 1000

@@ -362,12 +362,12 @@ def _interactive(view_fn: Callable[..., WidgetView], controls: dict[str, Any]) -
     return w.interactive(run, **controls)
 
 
-def show_widget(widget: Any, name: str, caption: str | None = None) -> WidgetView:
+def show_widget(widget: Any, name: str, caption: str | None = None) -> None:
     """Display ``widget`` (live in JupyterLab; in an HTML report a note) and render its current
     (default) state through :func:`crm_research.report.show_table` (``tables/<name>.csv``),
     :func:`~crm_research.report.show_figure` (``figures/<name>_figure.png``) and
-    :func:`~crm_research.report.say`. Returns that view. ``name`` must be unique in the
-    report."""
+    :func:`~crm_research.report.say` (the view stays in ``widget.result``). ``name`` must be
+    unique in the report. Returns None, like the report helpers (no second display)."""
     view = widget.result
     if isinstance(view, Exception):
         raise view
@@ -383,4 +383,3 @@ def show_widget(widget: Any, name: str, caption: str | None = None) -> WidgetVie
         report.show_figure(view.figure, f"{name}_figure", caption=f"{cap} (default state)")
     if view.text:
         report.say("{text}", text=view.text)
-    return view
