@@ -1,5 +1,6 @@
-"""Tests of crm_research.sem.measurement.reliability and crm_research.sem.measurement.factor.
+"""Tests of crm_research.sem.measurement (reliability, validity, factor, confirmatory).
 
+Reference values are stored in tests/reference (sources and R calls: SEM_SOURCES.md).
 Three kinds of checks: hand-computable cases and textbook formulas; recovery of known
 population values on simulated data; invariants with hypothesis. Reference values from
 established implementations are copied with their source:
@@ -20,6 +21,8 @@ established implementations are copied with their source:
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -28,10 +31,12 @@ from hypothesis import strategies as st
 
 from crm_research.data import datasets
 from crm_research.errors import DataError, EstimationError, ParameterError, SpecError
+from crm_research.sem.measurement import confirmatory as C
 from crm_research.sem.measurement import factor as F
 from crm_research.sem.measurement import reliability as M
 from crm_research.sem.measurement import validity as V
-from crm_research.sem.measurement.factor import bartlett_from_corr, kmo_from_corr, ml_discrepancy
+from crm_research.sem.measurement.confirmatory import ml_discrepancy
+from crm_research.sem.measurement.factor import bartlett_from_corr, kmo_from_corr
 
 ECSI_BLOCKS = {
     "IMAG": [f"imag{i}" for i in range(1, 6)],
@@ -47,52 +52,17 @@ MOBI_BLOCKS = {
     "Value": ["PERV1", "PERV2"],
     "Satisfaction": [f"CUSA{i}" for i in range(1, 4)],
 }
-# seminr fixture V_3_5_X/cross_loadings.csv: loadings of each item on its own construct
-SEMINR_LOADINGS = pd.Series(
-    {
-        "IMAG1": 0.763199100938388,
-        "IMAG2": 0.598825742061012,
-        "IMAG3": 0.561373435201573,
-        "IMAG4": 0.76917060820122,
-        "IMAG5": 0.73625435746935,
-        "CUEX1": 0.76152466539557,
-        "CUEX2": 0.710214472518844,
-        "CUEX3": 0.597659373657607,
-        "PERV1": 0.901400554962628,
-        "PERV2": 0.940265063862509,
-        "CUSA1": 0.804053676874834,
-        "CUSA2": 0.842878555812946,
-        "CUSA3": 0.850379560919916,
-    }
-)
-# full cross-loading matrix of the same fixture (rows in SEMINR_LOADINGS order)
-SEMINR_CROSS = np.array(
-    [
-        [0.763199100938388, 0.351586629361819, 0.396662680764419, 0.549181935347663],
-        [0.598825742061012, 0.377616253943051, 0.274820220679907, 0.419683270391335],
-        [0.561373435201573, 0.286575860500486, 0.338726721254416, 0.330560830802495],
-        [0.76917060820122, 0.372181225502837, 0.476569110531093, 0.548217397463973],
-        [0.73625435746935, 0.364244932128117, 0.27149283432302, 0.514274829622248],
-        [0.350272365836377, 0.76152466539557, 0.29426936238514, 0.372254478283692],
-        [0.406568591606649, 0.710214472518844, 0.179858031172824, 0.366980549249504],
-        [0.288485512416986, 0.597659373657607, 0.274495732143527, 0.320920154565308],
-        [0.396949376120084, 0.307792878586811, 0.901400554962628, 0.485790176620051],
-        [0.530183701954831, 0.348741408573845, 0.940265063862509, 0.617842868245876],
-        [0.579277608852175, 0.49324279016927, 0.411487058384975, 0.804053676874834],
-        [0.522746869083012, 0.397317737532231, 0.491875320611288, 0.842878555812946],
-        [0.627868432872707, 0.390906142343749, 0.598952326330781, 0.850379560919916],
-    ]
-)
+# R seminr / plspm reference values (sources and R calls: tests/reference/SEM_SOURCES.md)
+REFERENCE = Path(__file__).resolve().parent / "reference"
+# seminr fixture V_3_5_X/cross_loadings.csv: the full cross-loading matrix and each item's
+# loading on its own construct
+_CROSS = pd.read_csv(REFERENCE / "seminr_mobi_cross_loadings.csv").set_index("item")
+SEMINR_CROSS = _CROSS[list(MOBI_BLOCKS)].to_numpy()
+SEMINR_LOADINGS = pd.Series({it: _CROSS.loc[it, c] for c, v in MOBI_BLOCKS.items() for it in v})
 # fixture V_3_6_0/reliability.csv
-SEMINR_RELIABILITY = pd.DataFrame(
-    {
-        "alpha": [0.722834595427083, 0.451902555978063, 0.823631979352573, 0.779195021918597],
-        "rho_c": [0.818325774056256, 0.733177801505283, 0.917897281748515, 0.871457927643628],
-        "ave": [0.477979834838268, 0.480507046633952, 0.84831067540365, 0.693363990925202],
-        "rho_a": [0.745291554480322, 0.461657986928213, 0.857527048393235, 0.784023593590752],
-    },
-    index=list(MOBI_BLOCKS),
-)
+SEMINR_RELIABILITY = pd.read_csv(REFERENCE / "seminr_mobi_reliability.csv",
+                                 index_col="construct").rename_axis(None)
+SEMINR_VIF = pd.read_csv(REFERENCE / "seminr_mobi_vif_antecedents.csv")["vif"].to_numpy()
 
 
 @pytest.fixture(scope="module")
@@ -294,7 +264,7 @@ def test_kmo_three_variables_with_textbook_partial_correlations():
 
 
 def test_rmsea_cfi_tli_match_published_lavaan_output():
-    fi = F.fit_indices(747.225, 14, 4811.691, 21, 1511, level=0.90)
+    fi = C.fit_indices(747.225, 14, 4811.691, 21, 1511, level=0.90)
     assert fi["cfi"] == pytest.approx(0.847, abs=5e-4)
     assert fi["tli"] == pytest.approx(0.770, abs=5e-4)
     assert fi["rmsea"] == pytest.approx(0.186, abs=5e-4)
@@ -306,19 +276,19 @@ def test_rmsea_ci_inverts_noncentral_chi2():
     from scipy import stats
 
     chi2, df, n = 85.0, 40, 300
-    lo, hi = F.rmsea_ci(chi2, df, n, 0.90)
-    assert lo < F.rmsea(chi2, df, n) < hi
+    lo, hi = C.rmsea_ci(chi2, df, n, 0.90)
+    assert lo < C.rmsea(chi2, df, n) < hi
     assert stats.ncx2.cdf(chi2, df, lo**2 * n * df) == pytest.approx(0.95, abs=1e-8)
     assert stats.ncx2.cdf(chi2, df, hi**2 * n * df) == pytest.approx(0.05, abs=1e-8)
     # chi2 below df: point estimate and lower bound are 0
-    assert F.rmsea(30.0, 40, n) == 0.0
-    assert F.rmsea_ci(30.0, 40, n)[0] == 0.0
+    assert C.rmsea(30.0, 40, n) == 0.0
+    assert C.rmsea_ci(30.0, 40, n)[0] == 0.0
 
 
 def test_srmr_by_hand():
     s = np.array([[4.0, 2.0], [2.0, 9.0]])
     sig = np.array([[4.0, 1.0], [1.0, 9.0]])
-    assert F.srmr_bentler(s, sig) == pytest.approx(1 / (6 * np.sqrt(3)), abs=1e-12)
+    assert C.srmr_bentler(s, sig) == pytest.approx(1 / (6 * np.sqrt(3)), abs=1e-12)
     assert ml_discrepancy(s, s) == pytest.approx(0.0, abs=1e-12)
 
 
@@ -354,15 +324,9 @@ def test_alpha_matches_seminr_fixture(mobi):
 
 def test_htmt_matches_seminr_fixture(mobi):
     h = V.htmt(mobi, MOBI_BLOCKS)
-    expected = {
-        ("Image", "Expectation"): 0.88803042750925,
-        ("Image", "Value"): 0.651659392487802,
-        ("Image", "Satisfaction"): 0.910100923782741,
-        ("Expectation", "Value"): 0.588628982316289,
-        ("Expectation", "Satisfaction"): 0.865108193553153,
-        ("Value", "Satisfaction"): 0.740808927759395,
-    }
-    for (a, b), v in expected.items():
+    expected = pd.read_csv(REFERENCE / "seminr_mobi_htmt.csv")
+    assert len(expected) == 6
+    for a, b, v in expected.itertuples(index=False, name=None):
         assert h.loc[a, b] == pytest.approx(v, abs=1e-12)
         assert h.loc[b, a] == pytest.approx(v, abs=1e-12)
 
@@ -373,27 +337,15 @@ def test_cross_loadings_and_inner_vif_match_seminr_fixture(mobi):
     np.testing.assert_allclose(cl[list(MOBI_BLOCKS)].to_numpy(), SEMINR_CROSS, atol=1e-9)
     assert cl["own_highest"].all()
     vif = V.vif_inner(scores, {"Satisfaction": ["Image", "Expectation", "Value"]})
-    np.testing.assert_allclose(
-        vif["vif"], [1.6139498810707, 1.36849662441311, 1.37801850355244], atol=1e-6
-    )
+    np.testing.assert_allclose(vif["vif"], SEMINR_VIF, atol=1e-6)
 
 
 def test_unidimensionality_matches_plspm_on_satisfaction(ecsi):
     """R plspm's ``unidim`` table for the satisfaction data, as stored (R write.csv output) in
     the regression tests of the Python port: GoogleCloudPlatform/plspm-python,
     tests/data/satisfaction_unidim.csv."""
-    ref = pd.DataFrame(
-        [
-            [0.830226690205339, 0.882203311183515, 3.01780990053354, 0.777635750863909],
-            [0.84658407892526, 0.890855432982731, 3.10231374752292, 0.610546737862663],
-            [0.871324954769643, 0.906899737529554, 3.30598735662497, 0.567777281450322],
-            [0.835722840511797, 0.890444224132854, 2.68153094464434, 0.600684167284007],
-            [0.894010912676559, 0.926700636965068, 3.03999878726797, 0.422000089566117],
-            [0.819421641029961, 0.881371093219811, 2.60472075864966, 0.573454889436363],
-        ],
-        index=list(ECSI_BLOCKS),
-        columns=["alpha", "dg_rho", "eig_1st", "eig_2nd"],
-    )
+    ref = pd.read_csv(REFERENCE / "plspm_satisfaction_unidim.csv", index_col="construct")
+    assert list(ref.index) == list(ECSI_BLOCKS)
     out = M.unidimensionality(ecsi, ECSI_BLOCKS).set_index("construct")
     np.testing.assert_allclose(out[ref.columns], ref, atol=1e-12)
     assert out["unidimensional"].all()
@@ -406,12 +358,8 @@ def test_unidimensionality_matches_plspm_on_satisfaction(ecsi):
 def test_item_statistics_match_seminr_fixture(mobi):
     out = M.item_statistics(mobi, MOBI_BLOCKS).set_index("item")
     # seminr V_3_6_0/item_stats.csv: mean, sd, kurtosis (b2 = excess + 3), skewness
-    ref = {
-        "IMAG1": (7.64, 1.69998818800527, 4.72646838262626, -0.906873679474771),
-        "CUEX3": (7.424, 2.10283419379331, 3.64454544005112, -0.854112182397143),
-        "PERV1": (6.156, 2.18328443490416, 2.80819535852314, -0.399594336457292),
-        "CUSA1": (7.988, 1.23367085363171, 3.17816348896476, -0.221519720313905),
-    }
+    ref = pd.read_csv(REFERENCE / "seminr_mobi_item_stats.csv").set_index("item")
+    ref = {it: tuple(r) for it, r in ref[["mean", "sd", "kurtosis", "skewness"]].iterrows()}
     for item, (mean, sd, kurt, skew) in ref.items():
         assert out.loc[item, "mean"] == pytest.approx(mean, abs=1e-12)
         assert out.loc[item, "sd"] == pytest.approx(sd, abs=1e-12)
@@ -429,7 +377,8 @@ def test_fornell_larcker(mobi):
     summ = V.fornell_larcker_summary(scores, ave_values).set_index("construct")
     # sqrt(AVE of Image) = 0.691 < corr(Image, Satisfaction)
     assert summ.loc["Image", "fl_ok"] == (
-        np.sqrt(0.477979834838268) > abs(scores.corr().loc["Image"].drop("Image")).max()
+        np.sqrt(SEMINR_RELIABILITY.loc["Image", "ave"])
+        > abs(scores.corr().loc["Image"].drop("Image")).max()
     )
 
 
@@ -449,7 +398,7 @@ def sim_data() -> pd.DataFrame:
 
 @pytest.fixture(scope="module")
 def sim_cfa(sim_data):
-    return F.cfa(sim_data, SIM_BLOCKS)
+    return C.cfa(sim_data, SIM_BLOCKS)
 
 
 def test_cfa_recovers_loadings_and_fits_correct_model(sim_cfa):
@@ -502,16 +451,14 @@ def test_measurement_indices_from_pls_engine_match_seminr(mobi):
     for col in ["alpha", "rho_c", "ave", "rho_a"]:
         np.testing.assert_allclose(rel[col], SEMINR_RELIABILITY[col], atol=2e-6, err_msg=col)
     vif = V.vif_inner(res.scores, spec["paths"])
-    np.testing.assert_allclose(
-        vif["vif"], [1.6139498810707, 1.36849662441311, 1.37801850355244], atol=2e-6
-    )
+    np.testing.assert_allclose(vif["vif"], SEMINR_VIF, atol=2e-6)
     cl = V.cross_loadings(res.item_data, res.scores, MOBI_BLOCKS)
     np.testing.assert_allclose(cl[list(MOBI_BLOCKS)].to_numpy(), SEMINR_CROSS, atol=2e-6)
 
 
 def test_cfa_rejects_misspecified_model(sim_data):
     # all seven items forced on one factor although the factors correlate only 0.4
-    bad = F.cfa(sim_data, {"ONE": SIM_BLOCKS["F"] + SIM_BLOCKS["G"]})
+    bad = C.cfa(sim_data, {"ONE": SIM_BLOCKS["F"] + SIM_BLOCKS["G"]})
     fit = bad.fit.iloc[0]
     assert fit["cfi"] < 0.9 and fit["rmsea"] > 0.1 and fit["srmr"] > 0.08
     assert fit["p_value"] < 1e-10
@@ -572,7 +519,7 @@ def test_cfa_single_item_construct_has_fixed_error_variance():
     data = _simulate_factor_model(
         {"A": [0.8, 0.7, 0.6], "B": [1.0]}, np.array([[1, 0.5], [0.5, 1]]), n=500, seed=9
     )
-    res = F.cfa(data, {"A": ["a1", "a2", "a3"], "B": ["b1"]})
+    res = C.cfa(data, {"A": ["a1", "a2", "a3"], "B": ["b1"]})
     ld = res.loadings.set_index("item")
     assert ld.loc["b1", "std_loading"] == pytest.approx(1.0, abs=1e-9)
     assert ld.loc["b1", "residual_variance"] == 0.0
@@ -582,7 +529,7 @@ def test_cfa_single_item_construct_has_fixed_error_variance():
 
 
 def test_ecsi_cfa_flags_expectation_quality_overlap(ecsi):
-    res = F.cfa(ecsi, ECSI_BLOCKS)
+    res = C.cfa(ecsi, ECSI_BLOCKS)
     fit = res.fit.iloc[0]
     assert fit["df"] == 309
     assert fit["chi2"] == pytest.approx(1103.70, abs=0.05)  # semopy's own statistic: 1103.703
@@ -823,3 +770,65 @@ def test_rho_a_uses_standardised_weights_after_scaled_and_unscaled_fits(ecsi, sc
         raw = M.reliability(res.item_data, {"LOY": loy}, weights=pd.Series(w, index=loy),
                             weights_scale="raw").loc[0, "rho_a"]
         assert raw == pytest.approx(got, abs=1e-12)
+
+
+# --- EFA rotation as R (issue 11 item 3) ------------------------------------------------------
+
+@pytest.mark.parametrize("rotation", ["varimax", "promax"])
+def test_efa_ml_matches_r_factanal_on_ecsi(ecsi, rotation):
+    """ML EFA, 3 factors, 27 ECSI items against R ``factanal(x, 3, rotation=...)`` (reference
+    values and how they were obtained: tests/reference/README.md). statsmodels' unnormalised
+    varimax differed by up to 0.034."""
+    ref = pd.read_csv(REFERENCE / f"factanal_ecsi_{rotation}.csv").set_index("item")
+    res = F.efa(ecsi, 3, columns=list(ref.index), method="ml", rotation=rotation)
+    lam = res.loadings.set_index("item")[["factor_1", "factor_2", "factor_3"]]
+    np.testing.assert_allclose(lam.to_numpy(), ref[["Factor1", "Factor2", "Factor3"]].to_numpy(),
+                               atol=1e-4)
+    if rotation == "varimax":
+        np.testing.assert_allclose(res.loadings["uniqueness"], ref["uniqueness"], atol=1e-4)
+    else:
+        phi = pd.read_csv(REFERENCE / "factanal_ecsi_promax_phi.csv", index_col=0)
+        np.testing.assert_allclose(res.factor_corr.to_numpy(), phi.to_numpy(), atol=1e-4)
+
+
+def test_varimax_two_factors_matches_kaiser_closed_form():
+    """Two factors: the varimax angle has Kaiser's (1958) closed form on the normalised rows
+    (x, y): with u = x^2 - y^2, v = 2xy, A = sum u, B = sum v, C = sum(u^2 - v^2),
+    D = 2 sum uv, tan 4phi = (D - 2AB/p) / (C - (A^2 - B^2)/p). The iterative rotation run to
+    convergence lands there, from a start rotated by 25 degrees."""
+    lam = np.array([[0.75, 0.30], [0.62, 0.41], [0.70, 0.12], [0.25, 0.66], [0.38, 0.71],
+                    [0.10, 0.55]])
+    t = np.deg2rad(25)
+    start = lam @ np.array([[np.cos(t), -np.sin(t)], [np.sin(t), np.cos(t)]])
+    h = np.sqrt((start**2).sum(axis=1))
+    x, y = (start / h[:, None]).T
+    p = len(x)
+    u, v = x**2 - y**2, 2 * x * y
+    a, b, c, d = u.sum(), v.sum(), (u**2 - v**2).sum(), 2 * (u * v).sum()
+    phi = np.arctan2(d - 2 * a * b / p, c - (a**2 - b**2) / p) / 4
+    rot = np.array([[np.cos(phi), -np.sin(phi)], [np.sin(phi), np.cos(phi)]])
+    expected, _ = F.sort_loadings((start / h[:, None]) @ rot * h[:, None], np.eye(2))
+    out, tt = F.varimax(start, eps=1e-14)
+    got, _ = F.sort_loadings(out, np.eye(2))
+    np.testing.assert_allclose(got, expected, atol=1e-6)
+    np.testing.assert_allclose(tt @ tt.T, np.eye(2), atol=1e-12)
+    # R's default stopping rule (eps = 1e-5) stops close to, not at, the optimum
+    early, _ = F.sort_loadings(F.varimax(start)[0], np.eye(2))
+    assert np.abs(early - expected).max() < 1e-2
+
+
+@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(seed=st.integers(0, 10_000))
+def test_varimax_kaiser_normalisation_invariances(seed):
+    """Properties of R's normalised varimax: the rotation is orthogonal, communalities are
+    unchanged, and scaling the rows of the loading matrix by positive constants scales the
+    rotated rows the same way (the rotation sees only the normalised rows)."""
+    rng = np.random.default_rng(seed)
+    lam = rng.uniform(-0.9, 0.9, size=(8, 3))
+    out, tt = F.varimax(lam)
+    np.testing.assert_allclose(tt.T @ tt, np.eye(3), atol=1e-10)
+    np.testing.assert_allclose((out**2).sum(axis=1), (lam**2).sum(axis=1), atol=1e-10)
+    c = rng.uniform(0.2, 3.0, size=8)
+    scaled, tt2 = F.varimax(lam * c[:, None])
+    np.testing.assert_allclose(tt2, tt, atol=1e-10)
+    np.testing.assert_allclose(scaled, out * c[:, None], atol=1e-10)

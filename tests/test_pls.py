@@ -9,9 +9,13 @@ Reference values
 * R seminr on ``mobi`` (plspm-python tests/data/seminr-mobi-basic-*.csv) and on ``corp_rep_data``
   with mean replacement (seminr tests/fixtures/V_3_6_0/corp_rep_simple_paths.csv), the simple
   corporate-reputation model of Hair et al. (2017, Primer, ch. 5).
+
+The values are stored in tests/reference/*.csv; SEM_SOURCES.md there gives the R calls.
 """
 
 from __future__ import annotations
+
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -31,66 +35,33 @@ from crm_research.sem.spec import load_model, parse_spec
 
 SAT = datasets.load("ecsi_satisfaction")
 
-# --- R plspm, satisfaction, centroid, scaled=FALSE ------------------------------------------
-PLSPM_CENTROID = pd.DataFrame({
-    "item": ["imag1", "imag2", "imag3", "imag4", "imag5", "expe1", "expe2", "expe3", "expe4",
-             "expe5", "qual1", "qual2", "qual3", "qual4", "qual5", "val1", "val2", "val3",
-             "val4", "sat1", "sat2", "sat3", "sat4", "loy1", "loy2", "loy3", "loy4"],
-    "weight": [0.0982418501741741, 0.157472863818056, 0.156722118194341, 0.0765758587028763,
-               0.184330241358762, 0.106230159251131, 0.140693124381936, 0.118783165134756,
-               0.0994514827286758, 0.138374378658729, 0.106606553258155, 0.134594903250232,
-               0.117141650592502, 0.0956184636638662, 0.115707870129084, 0.174960810051613,
-               0.11766978894579, 0.1207889525664, 0.16652602110192, 0.166366549374147,
-               0.162659797860461, 0.121091359148817, 0.132079076814512, 0.158624625826792,
-               0.081728096069474, 0.161664593108151, 0.0806690862675395],
-    "loading": [0.70932650116601, 0.877307817983846, 0.841748537706059, 0.569193430203468,
-                0.77846683251928, 0.765800562617078, 0.837418997567575, 0.759820571357087,
-                0.71834524993581, 0.837276022047764, 0.781469313516066, 0.881558340214507,
-                0.794076151381524, 0.788981936722486, 0.807446541109636, 0.864821997997945,
-                0.796238958208741, 0.750064674608617, 0.844483086242166, 0.919797990928334,
-                0.916030239797506, 0.825878617822696, 0.8175253352275, 0.906587085677551,
-                0.671101376778201, 0.904973625494352, 0.681874238346727],
-    "redundancy": [0, 0, 0, 0, 0, 0.196574497358231, 0.235061460227157, 0.193516458094997,
-                   0.172966604687111, 0.234981201323187, 0.439509494371556, 0.559302190718832,
-                   0.45380440718065, 0.448000526230889, 0.469215078808101, 0.441334185908254,
-                   0.37411141441304, 0.331979707381151, 0.420819663543203, 0.59841357170163,
-                   0.593521072379765, 0.482446284221684, 0.472736311214876, 0.419105427135653,
-                   0.229657423259882, 0.417614984128341, 0.237089758263054],
-})
-PLSPM_EFFECTS = [  # source, target, direct, indirect, total
-    ("IMAG", "EXPE", 0.57895912845279, 0, 0.57895912845279),
-    ("IMAG", "QUAL", 0, 0.491156739303251, 0.491156739303251),
-    ("IMAG", "VAL", 0, 0.393411171344413, 0.393411171344413),
-    ("IMAG", "SAT", 0.200724200280665, 0.290246937598827, 0.490971137879492),
-    ("IMAG", "LOY", 0.275149575748467, 0.243266046562688, 0.518415622311155),
-    ("EXPE", "QUAL", 0.8483444083796, 0, 0.8483444083796),
-    ("EXPE", "VAL", 0.105477649519747, 0.574036934516201, 0.679514584035949),
-    ("EXPE", "SAT", -0.00275399457916834, 0.504079430753709, 0.501325436174541),
-    ("EXPE", "LOY", 0, 0.248396387262645, 0.248396387262645),
-    ("QUAL", "VAL", 0.676655529105984, 0, 0.676655529105984),
-    ("QUAL", "SAT", 0.122144565609107, 0.398773842804961, 0.520918408414068),
-    ("QUAL", "LOY", 0, 0.25810429986563, 0.25810429986563),
-    ("VAL", "SAT", 0.589330650016017, 0, 0.589330650016017),
-    ("VAL", "LOY", 0, 0.292001150957277, 0.292001150957277),
-    ("SAT", "LOY", 0.495479322090817, 0, 0.495479322090817),
-]
-PLSPM_R2 = {"EXPE": 0.335193672418813, "QUAL": 0.719688235228933, "VAL": 0.59008437279849,
-            "SAT": 0.707320949544597, "LOY": 0.509922562050087}
-PLSPM_AVE = {"IMAG": 0.582269092760334, "EXPE": 0.616419883010119, "QUAL": 0.65857174851724,
-             "VAL": 0.66441556645883, "SAT": 0.75889072736371, "LOY": 0.639051735398058}
-PLSPM_GOF = 0.609741624338411
+# --- R plspm, satisfaction, centroid, scaled=FALSE (tests/reference/SEM_SOURCES.md) --------
+REF = Path(__file__).resolve().parent / "reference"
+PLSPM_CENTROID = pd.read_csv(REF / "plspm_satisfaction_centroid_outer.csv")
+PLSPM_EFFECTS = list(pd.read_csv(REF / "plspm_satisfaction_centroid_effects.csv")
+                     .itertuples(index=False, name=None))  # source, target, direct, ind., total
+_CONSTRUCTS = pd.read_csv(REF / "plspm_satisfaction_centroid_constructs.csv").set_index("construct")
+PLSPM_R2 = _CONSTRUCTS["r2"].dropna().to_dict()
+PLSPM_AVE = _CONSTRUCTS["ave"].to_dict()
+PLSPM_GOF = float(pd.read_csv(REF / "plspm_satisfaction_centroid_gof.csv")
+                  .set_index("statistic").loc["gof", "value"])
 # path scheme / factorial scheme (same data and options): IMAG and LOY block weights, loadings
-PLSPM_PATH_W = [0.0982374837495072, 0.157615347025361, 0.157340626997026, 0.0765125291238404,
-                0.183702432801162]
-PLSPM_PATH_L = [0.70955076789416, 0.877671629024529, 0.842359193682084, 0.569354023449058,
-                0.777662796725605]
-PLSPM_PATH_LOY_W = [0.159856955694287, 0.0803591951846723, 0.162545377518156, 0.0786269581935837]
-PLSPM_FACT_W = [0.0982545375897477, 0.157603829359382, 0.157271399165454, 0.0766051139521016,
-                0.183715073052855]
-PLSPM_FACT_LOY_L = [0.906789340022167, 0.67071592524707, 0.905170501091789, 0.681305477044771]
+_SCHEMES = pd.read_csv(REF / "plspm_satisfaction_schemes.csv")
+
+
+def _scheme(scheme: str, prefix: str, column: str) -> list[float]:
+    sel = _SCHEMES[(_SCHEMES["scheme"] == scheme) & _SCHEMES["item"].str.startswith(prefix)]
+    return sel[column].tolist()
+
+
+PLSPM_PATH_W = _scheme("path", "imag", "weight")
+PLSPM_PATH_L = _scheme("path", "imag", "loading")
+PLSPM_PATH_LOY_W = _scheme("path", "loy", "weight")
+PLSPM_FACT_W = _scheme("factorial", "imag", "weight")
+PLSPM_FACT_LOY_L = _scheme("factorial", "loy", "loading")
 # Mode B for every block, centroid: R2 (plspm satisfaction.modeb.inner-summary.csv)
-PLSPM_MODEB_R2 = {"EXPE": 0.372046006581529, "QUAL": 0.722837619445379,
-                  "VAL": 0.614360808369793, "SAT": 0.732183693952877, "LOY": 0.539969047981518}
+PLSPM_MODEB_R2 = pd.read_csv(REF / "plspm_satisfaction_modeb_r2.csv").set_index(
+    "construct")["r2"].to_dict()
 
 
 def test_matches_r_plspm_centroid_unscaled() -> None:
@@ -159,32 +130,27 @@ def test_matches_seminr_mobi_with_mode_b_block() -> None:
         "paths": {"Expectation": ["Image"], "Loyalty": ["Expectation", "Quality", "Complaints"]},
     }
     res = estimate_pls(mobi, spec, scheme="path", tol=1e-14, max_iter=300)
+    ref = pd.read_csv(REF / "seminr_mobi_basic.csv", keep_default_na=False)
     p = res.paths.set_index(["source", "target"])["estimate"]
-    np.testing.assert_allclose(
-        [p[("Image", "Expectation")], p[("Expectation", "Loyalty")], p[("Quality", "Loyalty")],
-         p[("Complaints", "Loyalty")]],
-        [0.512876954138615, 0.124534792831633, 0.405693671851465, 0.176081956818542],
-        rtol=1e-6)
+    rp = ref[ref["statistic"] == "path"]
+    np.testing.assert_allclose([p[(a, b)] for a, b in zip(rp["source"], rp["target"],
+                                                          strict=True)],
+                               rp["value"].astype(float), rtol=1e-6)
     om = res.outer_model.set_index("item")
-    np.testing.assert_allclose(
-        om.loc[["IMAG1", "CUEX2", "PERQ1", "PERQ6", "CUSL2"], "weight"],
-        [0.289315133055235, 0.561419220295048, 0.407033650980277, -0.0862475048715799,
-         0.117887757261553], atol=2e-6)
-    np.testing.assert_allclose(
-        om.loc[["IMAG1", "CUEX3", "PERQ4", "CUSCO", "CUSL3"], "loading"],
-        [0.738146832100829, 0.545427204646342, 0.654863987061899, 1.0, 0.916889001865127],
-        atol=2e-6)
+    for stat in ("weight", "loading"):
+        r = ref[ref["statistic"] == stat]
+        np.testing.assert_allclose(om.loc[r["target"], stat], r["value"].astype(float),
+                                   atol=2e-6)
 
 
 def test_matches_seminr_corp_rep_simple_mean_replacement() -> None:
     res = estimate_pls(datasets.load("corp_rep"), "corp_rep_simple", scheme="path",
                        missing="mean", tol=1e-12)
     p = res.paths.set_index(["source", "target"])["estimate"]
-    expected = {("COMP", "CUSA"): 0.162051224909051, ("COMP", "CUSL"): 0.00917454313254589,
-                ("LIKE", "CUSA"): 0.423869606104923, ("LIKE", "CUSL"): 0.342069436585268,
-                ("CUSA", "CUSL"): 0.504466308486452}
-    for k, v in expected.items():
-        assert p[k] == pytest.approx(v, abs=1e-5)
+    expected = pd.read_csv(REF / "seminr_corp_rep_simple_paths.csv")
+    for r in expected.itertuples():
+        assert p[(r.source, r.target)] == pytest.approx(r.estimate, abs=1e-5)
+    assert len(expected) == len(p)
     assert res.missing.method == "mean" and res.n_obs == 344
     assert sum(res.missing.imputed.values()) > 0
 
