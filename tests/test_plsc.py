@@ -76,6 +76,34 @@ def test_rho_a_loadings_and_correlations_follow_the_formulas():
     np.testing.assert_allclose([got[("A", "C")], got[("B", "C")]], b, rtol=1e-9)
 
 
+def test_reproduces_csem_plsc_on_the_satisfaction_data(load_dataset):
+    """Reference: R cSEM README (github.com/FloSchuberth/cSEM), ``csem(satisfaction, model)``
+    with defaults (PLSc, path scheme), IMAG/EXPE/QUAL/VAL modelled as Mode B composites
+    (imag1-3, expe1-3, qual1-5, val1-3), SAT and LOY as common factors; ``summarize(res)``
+    and ``assess(res)`` printed to 4 decimals (tests/reference/plsc_csem_satisfaction.csv)."""
+    from pathlib import Path
+
+    ref = pd.read_csv(Path(__file__).parent / "reference" / "plsc_csem_satisfaction.csv")
+    spec = {"name": "cSEM README", "constructs": {
+        "IMAG": {"items": ["imag1", "imag2", "imag3"], "mode": "B"},
+        "EXPE": {"items": ["expe1", "expe2", "expe3"], "mode": "B"},
+        "QUAL": {"items": [f"qual{i}" for i in range(1, 6)], "mode": "B"},
+        "VAL": {"items": ["val1", "val2", "val3"], "mode": "B"},
+        "SAT": {"items": [f"sat{i}" for i in range(1, 5)]},
+        "LOY": {"items": [f"loy{i}" for i in range(1, 5)]}},
+        "paths": {"EXPE": ["IMAG"], "QUAL": ["EXPE"], "VAL": ["EXPE", "QUAL"],
+                  "SAT": ["IMAG", "EXPE", "QUAL", "VAL"], "LOY": ["IMAG", "SAT"]}}
+    fit = estimate_plsc(load_dataset("ecsi_satisfaction"), spec, tol=1e-10, max_iter=500)
+    paths = {f"{t}~{s}": v for s, t, v in fit.paths.itertuples(index=False)}
+    got = {"path": paths,
+           "loading": fit.outer_model.set_index("item")["loading"].to_dict(),
+           "rho_a": fit.rho_a.set_index("construct")["rho_a"].to_dict(),
+           "r2": fit.r_squared.set_index("construct")["r2"].to_dict(),
+           "r2_adj": fit.r_squared.set_index("construct")["r2_adj"].to_dict()}
+    for r in ref.itertuples():
+        assert got[r.kind][r.key] == pytest.approx(r.value, abs=6e-5), (r.kind, r.key)
+
+
 def test_batched_rho_a_equals_the_measurement_module():
     rng = np.random.default_rng(5)
     for k in (2, 3, 5):
