@@ -26,6 +26,7 @@ from crm_research.causal.rollout import _boot_profits, optimal_rollout, profit_c
 from crm_research.causal.uplift_sim import simulate_uplift
 from crm_research.churn.economics import (
     acquisition_profit_curve,
+    confidence_claims,
     curve_summary,
     model_confidence_claims,
     remaining_tenure,
@@ -263,6 +264,20 @@ def test_claims_table_verdicts():
     assert s["profit_at_optimum"] == pytest.approx(curve["profit"].max())
     with pytest.raises(ParameterError, match="lacks"):
         model_confidence_claims([{"claim_id": "x"}])
+
+
+def test_confidence_claims_on_bundled_data():
+    res = confidence_claims(load("telco_churn"), load("smcrm_acquisition_retention"), n_folds=3,
+                            seed=1)
+    tab = res.table.set_index("claim_id")
+    assert set(tab.index) == {"002-24", "002-20"}
+    assert tab.loc["002-24", "threshold"] == 0.7 and tab.loc["002-20", "threshold"] == 0.9
+    # profit at the optimum is the maximum of the curve, and the curve's precision at full
+    # targeting is the base rate
+    assert tab.loc["002-24", "profit_at_optimum"] == pytest.approx(res.retention["profit"].max())
+    assert res.retention["precision"].iloc[-1] == pytest.approx(tab.loc["002-24", "base_rate"])
+    assert 0.5 < tab.loc["002-24", "roc_auc"] < 1
+    assert len(res.fit_table()) == 4
 
 
 def test_economics_bad_input():

@@ -33,6 +33,8 @@ targeted group and compared with β* and the model's achieved precision
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -48,7 +50,17 @@ __all__ = [
     "acquisition_profit_curve",
     "curve_summary",
     "model_confidence_claims",
+    "ConfidenceClaims",
+    "confidence_claims",
+    "TELCO_CHURN_COVARIATES",
+    "ACQUISITION_COVARIATES",
 ]
+
+#: Defaults of :func:`confidence_claims` (the customer_retention study's logit covariates).
+TELCO_CHURN_COVARIATES = ("contract", "tenure", "monthly_charges", "internet_service",
+                          "payment_method", "paperless_billing", "senior_citizen", "partner",
+                          "dependents")
+ACQUISITION_COVARIATES = ("industry", "revenue", "employees")
 
 
 def _restricted_mrl(times: np.ndarray, surv: np.ndarray, at: np.ndarray,
@@ -245,3 +257,74 @@ def model_confidence_claims(rows: list[dict[str, Any]]) -> pd.DataFrame:
         row = {k: v for k, v in r.items() if k != "curve"}
         out.append({**row, **s, "verdict": verdict})
     return pd.DataFrame(out)
+
+
+@dataclass
+class ConfidenceClaims:
+    """Result of :func:`confidence_claims`: ``table`` (one row per claim, see
+    :func:`model_confidence_claims`) and the two profit curves behind it."""
+
+    table: pd.DataFrame
+    retention: pd.DataFrame
+    acquisition: pd.DataFrame
+
+    def fit_table(self) -> pd.DataFrame:
+        """Break-even and achieved precision of each claim (statistic, value)."""
+        rows = []
+        for r in self.table.itertuples():
+            rows += [{"statistic": f"{r.claim_id} break_even_at_optimum",
+                      "value": r.break_even_at_optimum},
+                     {"statistic": f"{r.claim_id} precision_at_optimum",
+                      "value": r.precision_at_optimum}]
+        return pd.DataFrame(rows)
+
+
+def confidence_claims(telco: pd.DataFrame, prospects: pd.DataFrame,
+                      offer_cost: float = 100.0, contact_cost: float = 10.0,
+                      acceptance_rate: float = 0.3, churn_threshold: float = 0.7,
+                      prospect_threshold: float = 0.9,
+                      churn_covariates: Sequence[str] = TELCO_CHURN_COVARIATES,
+                      acquisition_covariates: Sequence[str] = ACQUISITION_COVARIATES,
+                      value_group: str | None = "contract", model: str = "logit",
+                      n_folds: int = 5, seed: int = 20261123) -> ConfidenceClaims:
+    """The 'required confidence' claims of source text 002 tested on Telco and SMCRM data.
+
+    Retention (claim 002-24, L423-L429): out-of-fold churn probabilities of ``model`` on
+    ``telco`` (``cross_validate_churn``), value = monthly charges × :func:`remaining_tenure`
+    (Kaplan-Meier by ``value_group``), :func:`retention_profit_curve`. Prospecting (claim
+    002-20, L345-L347): out-of-fold acquisition probabilities on ``prospects`` (the SMCRM
+    acquisition data), contact cost = recorded ``acq_exp``, value of an acquired prospect =
+    ``profit + acq_exp`` (the data's profit is net of the spending), and
+    :func:`acquisition_profit_curve`. Both curves go through :func:`model_confidence_claims`.
+    """
+    from crm_research.churn import classification_metrics, cross_validate_churn
+
+    require_columns(telco, ["churn", "tenure", "monthly_charges"], "telco data")
+    require_columns(prospects, ["acquisition", "profit", "acq_exp"], "prospect data")
+    value = telco["monthly_charges"].to_numpy(dtype=float) * remaining_tenure(
+        telco, "tenure", "churn", group=value_group)
+    cv = cross_validate_churn(telco, "churn", list(churn_covariates), models=[model],
+                              n_folds=n_folds, seed=seed)
+    cp = cv.predictions.sort_values("row")
+    retention = retention_profit_curve(cp["y"], cp["p"], value[cp["row"].to_numpy()],
+                                       offer_cost, contact_cost, acceptance_rate)
+    acv = cross_validate_churn(prospects, "acquisition", list(acquisition_covariates),
+                               models=[model], n_folds=n_folds, seed=seed)
+    ap = acv.predictions.sort_values("row")
+    rows = ap["row"].to_numpy()
+    gross = (prospects["profit"] + prospects["acq_exp"]).to_numpy(dtype=float)
+    acquisition = acquisition_profit_curve(ap["y"], ap["p"], gross[rows],
+                                           prospects["acq_exp"].to_numpy(dtype=float)[rows])
+    table = model_confidence_claims([
+        {"claim_id": "002-24", "source": "source text 002, L423-L429",
+         "claim": "a churn model needs about 70% confidence before a loyalty campaign pays",
+         "threshold": churn_threshold, "data": "telco_churn", "model": model,
+         "roc_auc": classification_metrics(cp["y"], cp["p"])["roc_auc"],
+         "base_rate": float(cp["y"].mean()), "curve": retention},
+        {"claim_id": "002-20", "source": "source text 002, L345-L347",
+         "claim": "reach 90% confidence before prospecting",
+         "threshold": prospect_threshold, "data": "smcrm_acquisition_retention",
+         "model": model, "roc_auc": classification_metrics(ap["y"], ap["p"])["roc_auc"],
+         "base_rate": float(ap["y"].mean()), "curve": acquisition},
+    ])
+    return ConfidenceClaims(table=table, retention=retention, acquisition=acquisition)
