@@ -80,6 +80,8 @@ def plot_claims(rows: pd.DataFrame) -> object:
         hi = np.maximum(g["ci_high"], g["estimate"]).to_numpy(dtype=float)
         est = g["estimate"].to_numpy(dtype=float)
         b0, b1 = float(g["band_low"].iloc[0]), float(g["band_high"].iloc[0])
+        if not np.isfinite(b1):  # a 'rises' claim: band [b0, infinity) shaded to the edge
+            b1 = float(np.nanmax(np.r_[hi[np.isfinite(hi)], est, b0])) * 1.3
         ax.axvspan(b0, b1, color="C2", alpha=0.18, label="claim's band")
         finite_hi = np.where(np.isfinite(hi), hi, np.nanmax(np.r_[est, b1]) * 1.5)
         ax.errorbar(est, y, xerr=[est - lo, finite_hi - est], fmt="o", color="C0", capsize=3)
