@@ -45,10 +45,10 @@ def load_glossary(section: str | None = None) -> pd.DataFrame:
     try:
         data = yaml.safe_load(text)
     except yaml.YAMLError as exc:
-        raise SpecError(f"crm_research/glossary.yaml is not valid YAML: {exc}") from exc
+        raise SpecError(f"crm_research/studies/glossary.yaml is not valid YAML: {exc}") from exc
     terms = data.get("terms") if isinstance(data, dict) else None
     if not terms:
-        raise SpecError("crm_research/glossary.yaml must hold a non-empty 'terms' list")
+        raise SpecError("crm_research/studies/glossary.yaml must hold a non-empty 'terms' list")
     for i, t in enumerate(terms):
         miss = [k for k in GLOSSARY_COLUMNS if not str(t.get(k, "")).strip()]
         if miss:
