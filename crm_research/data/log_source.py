@@ -19,6 +19,7 @@ memory.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -28,11 +29,13 @@ import pandas as pd
 from crm_research import report
 from crm_research.clv import rfm
 from crm_research.data import datasets, transactions
-from crm_research.data.sql import TransactionLog, expand_paths, read_log_files, resolve_engine
+from crm_research.data.sql import TransactionLog, expand_paths, is_uri, resolve_engine
+from crm_research.errors import DataError, ParameterError
 
 #: Files larger than this in total are recorded in run.json without a sha256 (reading 100s of
 #: GB only to hash them would dominate the run).
 HASH_LIMIT_BYTES = 2 * 1024**3
+PARQUET = (".parquet", ".pq", ".parq")
 
 
 @dataclass
@@ -72,6 +75,37 @@ class StudyLog:
         return transactions.repeat_transactions_by_day(self.log, customers=customers)
 
 
+def summarize(
+    log: object,
+    engine: str = "auto",
+    customer_col: str = "customer_id",
+    date_col: str = "date",
+    value_col: str | None = "value",
+    **options: object,
+) -> pd.DataFrame:
+    """``summarize_transactions`` on any engine: ``log`` is a DataFrame, or CSV/Parquet
+    file(s), folder(s) or glob(s); ``engine`` is ``auto`` (pandas for a frame, DuckDB for files),
+    ``pandas``, ``duckdb`` or ``spark`` (same SQL; :mod:`crm_research.data.sql`). ``options``
+    are those of ``summarize_transactions``; the result is the same on every engine."""
+    engine = resolve_engine(engine, log)
+    if engine == "pandas":
+        frame = log if isinstance(log, pd.DataFrame) else read_log_files(
+            log, [c for c in (customer_col, date_col, value_col) if c])
+        return transactions.summarize_transactions(frame, customer_col, date_col, value_col,
+                                                   **options)
+    if options.get("date_format") is not None:
+        raise ParameterError("date_format is read by the pandas engine only; the SQL engines "
+                             "read typed date columns (Parquet) or ISO dates (CSV)")
+    options.pop("date_format", None)
+    keys = ("value_check", "drop_duplicates")
+    setup = {k: options.pop(k) for k in keys if k in options}
+    tl = TransactionLog(log, engine, customer_col, date_col, value_col, **setup)
+    try:
+        return tl.summary(**options)
+    finally:
+        tl.close()
+
+
 def open_log(dataset: str, engine: str = "auto", customer_col: str = "customer_id",
              date_col: str = "date", value_col: str = "value", spark=None,
              memory_limit: str | None = None) -> StudyLog:
@@ -89,8 +123,14 @@ def open_log(dataset: str, engine: str = "auto", customer_col: str = "customer_i
         log, cleaning, defaults = transactions.prepare_log(dataset, datasets.load(dataset))
         sql = None if engine == "pandas" else TransactionLog(log, engine, spark=spark, **opts)
         return StudyLog(engine, cleaning, defaults, log=log, sql=sql)
-    files = expand_paths([p.strip() for p in dataset.split(",")] if "," in dataset else dataset)
-    _record_files(files)
+    items = [p.strip() for p in dataset.split(",")] if "," in dataset else dataset
+    if engine == "spark" and is_uri(items):
+        files = [items] if isinstance(items, str) else items
+        for f in files:
+            report.record_dataset(f.rstrip("/").rsplit("/", 1)[-1], f, "not computed (remote)")
+    else:
+        files = expand_paths(items)
+        _record_files(files)
     if engine == "pandas":
         raw = read_log_files(files, [customer_col, date_col, value_col])
         log, cleaning, defaults = transactions.prepare_log(dataset, raw, customer_col, date_col,
@@ -99,6 +139,27 @@ def open_log(dataset: str, engine: str = "auto", customer_col: str = "customer_i
     sql = TransactionLog(files, engine, customer_col, date_col, value_col, clean=True,
                          spark=spark, **opts)
     return StudyLog(engine, _cleaning_table(sql), _default_dates(sql), sql=sql)
+
+
+def read_log_files(source: str | Sequence[str], columns: Sequence[str]) -> pd.DataFrame:
+    """Read CSV/Parquet file(s) or glob(s) into one pandas frame (the ``pandas`` engine): a
+    single CSV with :func:`~crm_research.data.datasets.read_user_csv`, anything else through
+    DuckDB (Parquet needs no pyarrow that way)."""
+    files = expand_paths(source)
+    if len(files) == 1 and not files[0].lower().endswith(PARQUET):
+        return datasets.read_user_csv(files[0], "transaction log")
+    import duckdb
+
+    reader = "read_parquet" if files[0].lower().endswith(PARQUET) else "read_csv"
+    listing = ", ".join("'" + f.replace("'", "''") + "'" for f in files)
+    cols = ", ".join('"' + c.replace('"', '""') + '"' for c in columns)
+    try:
+        with duckdb.connect() as con:
+            return con.execute(f"SELECT {cols} FROM {reader}([{listing}], union_by_name = true)"
+                               ).df()
+    except duckdb.Error as exc:
+        raise DataError(f"transaction log {source!r}: cannot read columns {list(columns)}: "
+                        f"{str(exc).splitlines()[0]}") from exc
 
 
 def _cleaning_table(sql: TransactionLog) -> pd.DataFrame:

@@ -62,12 +62,16 @@ def compose(final: str, ctes: Sequence[str], **params: object) -> str:
 
 
 def expand_paths(source: str | Sequence[str]) -> list[str]:
-    """Files named by a path, a glob (``*``, ``?``, ``[``, ``**``) or a list of them (sorted)."""
+    """Local files named by a path, a folder (its ``*.parquet`` files, else its ``*.csv``), a
+    glob (``*``, ``?``, ``[``, ``**``) or a list of them (sorted within each item)."""
     items = [source] if isinstance(source, str | Path) else list(source)
     out: list[str] = []
     for item in items:
         s = str(item)
-        hits = sorted(glob.glob(s, recursive=True)) if glob.has_magic(s) else [s]
+        if Path(s).is_dir():
+            hits = sorted(glob.glob(f"{s}/*.parquet")) or sorted(glob.glob(f"{s}/*.csv"))
+        else:
+            hits = sorted(glob.glob(s, recursive=True)) if glob.has_magic(s) else [s]
         files = [h for h in hits if Path(h).is_file()]
         if not files:
             raise DataError(f"transaction log {s!r}: no such file (expected a CSV or Parquet "
@@ -79,31 +83,15 @@ def expand_paths(source: str | Sequence[str]) -> list[str]:
     return out
 
 
-def read_log_files(source: str | Sequence[str], columns: Sequence[str]) -> pd.DataFrame:
-    """Read CSV/Parquet file(s) or glob(s) into one pandas frame (the ``pandas`` engine): a
-    single CSV with :func:`~crm_research.data.datasets.read_user_csv`, anything else through
-    DuckDB (Parquet needs no pyarrow that way)."""
-    from crm_research.data.datasets import read_user_csv
-
-    files = expand_paths(source)
-    if len(files) == 1 and _file_kind(files[0]) == "csv":
-        return read_user_csv(files[0], "transaction log")
-    import duckdb
-
-    reader = "read_parquet" if _file_kind(files[0]) == "parquet" else "read_csv"
-    listing = ", ".join(f"'{_literal(f)}'" for f in files)
-    cols = ", ".join(f'"{_ident(c)}"' for c in columns)
-    try:
-        with duckdb.connect() as con:
-            return con.execute(f"SELECT {cols} FROM {reader}([{listing}], union_by_name = true)"
-                               ).df()
-    except duckdb.Error as exc:
-        raise DataError(f"transaction log {source!r}: cannot read columns {list(columns)}: "
-                        f"{str(exc).splitlines()[0]}") from exc
+def is_uri(source: object) -> bool:
+    """A cluster/object-store path (``s3a://``, ``hdfs://``, ``abfss://``, ...), read by Spark."""
+    first = source if isinstance(source, str) else next(iter(source), "")
+    return isinstance(first, str) and re.match(r"^[a-z][a-z0-9+.-]*://", first) is not None \
+        and not first.startswith("file://")
 
 
 def _file_kind(path: str) -> str:
-    name = path.lower()
+    name = path.lower().rstrip("/")
     if name.endswith((".parquet", ".pq", ".parq")):
         return "parquet"
     if name.endswith((".csv", ".csv.gz", ".txt", ".tsv", ".csv.zst")):
@@ -273,6 +261,9 @@ class TransactionLog:
             if missing:
                 raise DataError(f"transaction log lacks column(s) {missing}; it has "
                                 f"{list(source.columns)[:20]}")
+        elif engine == "spark" and is_uri(source):
+            src = [source] if isinstance(source, str) else list(source)
+            _file_kind(src[0])  # cluster paths are globbed by Spark; the type from the name
         else:
             src = expand_paths(source)
         n = next(_COUNTER)

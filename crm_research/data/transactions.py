@@ -567,37 +567,18 @@ def summary_overview(summary: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=["measure", "value"])
 
 
-def summarize(
-    log: object,
-    engine: str = "auto",
-    customer_col: str = "customer_id",
-    date_col: str = "date",
-    value_col: str | None = "value",
-    **options: object,
-) -> pd.DataFrame:
-    """:func:`summarize_transactions` on any engine: ``log`` is a DataFrame, or CSV/Parquet
-    file(s) or glob(s); ``engine`` is ``auto`` (pandas for a frame, DuckDB for files),
-    ``pandas``, ``duckdb`` or ``spark`` (same SQL; :mod:`crm_research.data.sql`). ``options``
-    are those of :func:`summarize_transactions`; the result is the same on every engine."""
-    from crm_research.data import sql
 
-    engine = sql.resolve_engine(engine, log)
-    if engine == "pandas":
-        frame = log if isinstance(log, pd.DataFrame) else sql.read_log_files(
-            log, [c for c in (customer_col, date_col, value_col) if c])
-        return summarize_transactions(frame, customer_col, date_col, value_col, **options)
-    keys = ("value_check", "drop_duplicates")
-    setup = {k: options.pop(k) for k in keys if k in options}
-    tl = sql.TransactionLog(log, engine, customer_col, date_col, value_col, **setup)
-    try:
-        return tl.summary(**options)
-    finally:
-        tl.close()
+def summarize(log: object, engine: str = "auto", **options: object) -> pd.DataFrame:
+    """:func:`summarize_transactions` of a frame or CSV/Parquet files on any engine (pandas,
+    DuckDB, Spark): see :func:`crm_research.data.log_source.summarize`."""
+    from crm_research.data import log_source
+
+    return log_source.summarize(log, engine, **options)
 
 
 def open_log(dataset: str, engine: str = "auto", **options: object):
-    """The ``customer_value`` study's log on ``engine``: see
-    :func:`crm_research.data.log_source.open_log` (bundled data set or CSV/Parquet files)."""
-    from crm_research.data.log_source import open_log as _open
+    """The ``customer_value`` study's log on any engine: see
+    :func:`crm_research.data.log_source.open_log`."""
+    from crm_research.data import log_source
 
-    return _open(dataset, engine, **options)
+    return log_source.open_log(dataset, engine, **options)
