@@ -30,6 +30,7 @@ from crm_research.sem.plots import display_text, fence
 
 NODE_W, NODE_H = 1.4, 0.7      # ellipse size (inches)
 COL_GAP, ROW_GAP = 2.3, 1.75   # centre-to-centre distances (inches)
+ROW_GAP_FLAT = 1.15            # rows when no arrow runs inside a column
 MAX_COLUMNS = 4                # longer chains share columns (keeps the figure ≤ 9 in wide)
 ITEM_W, ITEM_H, ITEM_GAP = 0.62, 0.3, 0.08
 FONT, SMALL = 10.5, 9.0
@@ -154,7 +155,8 @@ def path_diagram(result: Any, show_items: bool = False, title: str | None = None
     pos = layout(nodes, edges)
     n_cols = max(c for c, _ in pos.values()) + 1
     n_rows = max(r for _, r in pos.values()) + 1
-    row_gap = ROW_GAP + (ITEM_H + 0.45 if show_items else 0.0)
+    stacked = any(pos[a][0] == pos[b][0] for a, b in edges)  # arrows inside a column
+    row_gap = (ROW_GAP if stacked else ROW_GAP_FLAT) + (ITEM_H + 0.45 if show_items else 0.0)
     heights = {c: sum(1 for cc, _ in pos.values() if cc == c) for c in range(n_cols)}
 
     def centre(n: str) -> tuple[float, float]:
@@ -172,7 +174,7 @@ def path_diagram(result: Any, show_items: bool = False, title: str | None = None
              for (a, b), r in zip(edges, rads, strict=True)]
     xlim = (min(xs) - NODE_W / 2 - 0.2, max(xs) + NODE_W / 2 + 0.2)
     bottom = min(ys) - NODE_H / 2 - (ITEM_H + 0.75 if show_items else 0.1) - arcs
-    ylim = (bottom - 0.45, max(ys) + NODE_H / 2 + 0.1 + arcs)
+    ylim = (bottom - 0.6, max(ys) + NODE_H / 2 + 0.1 + arcs)
     fig, ax = plt.subplots(figsize=(max(xlim[1] - xlim[0], 5.5), ylim[1] - ylim[0]))
     ax.set_position((0, 0, 1, 1))
     ax.set_aspect("equal")
@@ -210,13 +212,12 @@ def path_diagram(result: Any, show_items: bool = False, title: str | None = None
     note = "Arrows: standardised path coefficients"
     if has_p:
         note += "; * p < 0.05, ** p < 0.01, *** p < 0.001 (bootstrap, two-sided)"
-    note += ". R² inside endogenous constructs."
+    note += ".\nR² inside endogenous constructs."
     if show_items:
         note += " Boxes: indicators with loadings (mode A) or weights (mode B)."
     ax.set_xlim(*xlim)
     ax.set_ylim(*ylim)
-    ax.text(sum(xlim) / 2, ylim[0] + 0.05, note, ha="center", va="bottom", fontsize=SMALL,
-            wrap=True)
+    ax.text(sum(xlim) / 2, ylim[0] + 0.05, note, ha="center", va="bottom", fontsize=SMALL)
     if title:
         ax.set_title(title)
     return fig
