@@ -211,9 +211,10 @@ def qini_table(scores: pd.DataFrame, top_share: float = 0.1) -> pd.DataFrame:
     """Metrics per model of a long score table (``UpliftResult.scores``).
 
     Columns: model, kind, n, qini_coefficient, uplift_auc (NaN for amounts), qini_area (area
-    between the model's Qini curve and the random line, per customer²), uplift_at_top
-    (observed uplift in the top
-    ``top_share``), outcome_type ('binary' as sklift; 'numeric' = our extension).
+    between the model's Qini curve and the random line with both axes per customer: share
+    targeted × extra responses per customer, as in :func:`curve_table`), uplift_at_top
+    (observed uplift in the top ``top_share``), outcome_type ('binary' as sklift; 'numeric' =
+    our extension).
     """
     _check_scores(scores)
     rows = []
