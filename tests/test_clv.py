@@ -293,6 +293,26 @@ def test_bgnbd_analytic_gradient_matches_numerical():
     assert ll_rows.sum() == pytest.approx(_loglik_grad(th, data)[0], rel=1e-12)
 
 
+def test_gamma_gamma_analytic_gradient_matches_numerical():
+    from crm_research.clv.gamma_gamma import _loglik_grad as gg_grad
+
+    x = np.random.default_rng(4).integers(1, 9, 400).astype(float)
+    m = simulate_gamma_gamma({"p": 5.0, "q": 4.0, "gamma": 20.0}, x, seed=6)
+    w = np.random.default_rng(7).integers(1, 4, 400).astype(float)
+    th = np.array([4.0, 3.0, 15.0])
+    _, g = gg_grad(th, x, m, w)
+    num = _central_gradient(lambda t: gg_grad(t, x, m, w)[0], th, h=1e-6)
+    np.testing.assert_allclose(g, num, rtol=1e-6)
+
+
+def test_pareto_probability_alive_shape_kept():
+    pa = pareto_nbd.pareto_nbd_probability_alive(PN, [[0, 2], [3, 1]], [[0.0, 5.0], [9.0, 1.0]],
+                                                 10.0)
+    assert pa.shape == (2, 2)
+    assert pa[0, 1] == pytest.approx(
+        pareto_nbd.pareto_nbd_probability_alive(PN, [2], [5.0], [10.0])[0], rel=1e-14)
+
+
 def test_collapsed_equals_uncollapsed(cdnow):
     f1 = bgnbd.fit_bgnbd(cdnow["frequency"], cdnow["recency"], cdnow["T"], collapse=True)
     f2 = bgnbd.fit_bgnbd(cdnow["frequency"], cdnow["recency"], cdnow["T"], collapse=False)

@@ -24,9 +24,9 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
-from scipy.special import gammaln
+from scipy.special import digamma, gammaln
 
-from crm_research.clv.core import FitResult, check_params, collapse_rows, fit_mle
+from crm_research.clv.core import FitResult, check_params, collapse_rows, fit_mle, weighted_sum
 from crm_research.errors import DataError, ParameterError
 
 NAMES = ["p", "q", "gamma"]
@@ -57,6 +57,22 @@ def _loglik(theta, x, m) -> np.ndarray:
     px = p * x
     return (gammaln(px + q) - gammaln(px) - gammaln(q) + q * np.log(g)
             + (px - 1) * np.log(m) + px * np.log(x) - (px + q) * np.log(g + m * x))
+
+
+def _loglik_grad(theta, x, m, w) -> tuple[float, np.ndarray]:
+    """Weighted total log-likelihood and its gradient (derivatives of the note's density):
+    d/dp = x [psi(px+q) - psi(px) + log m + log x - log(gamma + m x)],
+    d/dq = psi(px+q) - psi(q) + log gamma - log(gamma + m x),
+    d/dgamma = q/gamma - (px+q)/(gamma + m x)."""
+    p, q, g = theta
+    px = p * x
+    log_gmx = np.log(g + m * x)
+    dig = digamma(px + q)
+    ll = weighted_sum(w, _loglik(theta, x, m))
+    gp = weighted_sum(w, x * (dig - digamma(px) + np.log(m) + np.log(x) - log_gmx))
+    gq = weighted_sum(w, dig - digamma(q) + np.log(g) - log_gmx)
+    gg = weighted_sum(w, q / g - (px + q) / (g + m * x))
+    return ll, np.array([gp, gq, gg])
 
 
 def gamma_gamma_loglik(params, frequency, monetary) -> np.ndarray:
@@ -101,7 +117,8 @@ def fit_gamma_gamma(frequency, monetary, collapse: bool = True, l2: float = 0.0,
         (x, m), counts = collapse_rows(x, m)
         w = counts.astype(float)
     return fit_mle(MODEL, NAMES, lambda th: _loglik(th, x, m), np.asarray(start, float), w,
-                   l2=l2, raise_on_failure=raise_on_failure, level=level, maxiter=maxiter,
+                   loglik_grad=lambda th: _loglik_grad(th, x, m, w), l2=l2,
+                   raise_on_failure=raise_on_failure, level=level, maxiter=maxiter,
                    max_seconds=max_seconds, bounds=BOUNDS if bounds is None else bounds,
                    result_class=GammaGammaFit)
 

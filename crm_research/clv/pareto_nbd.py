@@ -217,9 +217,11 @@ def pareto_nbd_probability_alive(params, frequency, recency, T) -> np.ndarray:
     theta = check_params(params, NAMES, MODEL)
     r, alpha, s, beta = theta
     x, t_x, T = check_rfm(frequency, recency, T, MODEL)
+    rows = _Rows(x.ravel(), t_x.ravel(), T.ravel())  # 2F1 once per distinct (x, t) pair
     with np.errstate(divide="ignore", invalid="ignore"):
+        lA0 = _log_A0(theta, x, t_x, T, rows).reshape(x.shape)
         log_odds = (np.log(s) - np.log(r + s + x) + (r + x) * np.log(alpha + T)
-                    + s * np.log(beta + T) + _log_A0(theta, x, t_x, T))
+                    + s * np.log(beta + T) + lA0)
     return expit(-log_odds)
 
 
