@@ -192,11 +192,15 @@ def say(template: str, **values: Any) -> None:
 
     ``template`` is trusted text from the notebook author and may carry simple HTML
     (``<b>``, ``<em>``); the ``{name}`` placeholders are filled with escaped values.
-    Floats are shown with 3 decimals unless pre-formatted by the caller.
+    Floats are shown with 3 decimals and integers from 10,000 with thousands separators,
+    unless pre-formatted by the caller.
     """
     def fmt(v: Any) -> str:
         if isinstance(v, float | np.floating):
             return f"{v:.3f}"
+        if isinstance(v, int | np.integer) and not isinstance(v, bool | np.bool_) \
+                and abs(int(v)) >= 10_000:
+            return f"{int(v):,}"  # 21,387; years and small counts stay as they are
         return str(v)
 
     body = template.format(**{k: html.escape(fmt(v)) for k, v in values.items()})

@@ -126,3 +126,10 @@ def test_key_findings_box_goes_to_top_and_is_escaped(out, monkeypatch):
 def test_key_findings_rejects_bad_input(out, kwargs):
     with pytest.raises(ParameterError):
         report.key_findings(**kwargs)
+
+
+def test_say_separates_thousands_but_not_years(out, monkeypatch):
+    shown = []
+    monkeypatch.setattr(report, "_display", lambda obj: shown.append(obj._repr_html_()))
+    report.say("{a} {b} {c}", a=21387, b=2011, c=True)
+    assert shown[0] == "<p>21,387 2011 True</p>"
