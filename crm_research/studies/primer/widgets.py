@@ -40,6 +40,7 @@ import pandas as pd
 from crm_research import report
 from crm_research.clv.concentration import customers_for_share, gini, lorenz_curve, top_share
 from crm_research.errors import CRMResearchError, ParameterError
+from crm_research.reporting import theme
 from crm_research.studies.plots_primer import plot_clv_by_retention, plot_pareto_curves
 from crm_research.studies.primer.args import number
 from crm_research.studies.primer.campaign import (
@@ -237,9 +238,9 @@ def funnel_view(step_rates: Sequence[float], stages: Sequence[str], start: float
     numbers = {"bottleneck": str(b["stage"]), "bottleneck_rate": float(b["step_rate"]),
                "end_count": float(end["count"]),
                "cumulative_rate": float(end["cumulative_rate"])}
-    text = (f"Of {n0:,.0f} at {names[0]!r}, {end['count']:,.1f} reach {names[-1]!r} "
+    text = (f"Of {_count(n0)} at {names[0]!r}, {_count(end['count'])} reach {names[-1]!r} "
             f"({end['cumulative_rate']:.2%}). Bottleneck: {b['stage']!r}, reached by only "
-            f"{b['step_rate']:.1%} of the stage before; {b['lost']:,.1f} are lost there.")
+            f"{b['step_rate']:.1%} of the stage before; {_count(b['lost'])} are lost there.")
     fig = None
     if draw:
         import matplotlib.pyplot as plt
@@ -249,15 +250,22 @@ def funnel_view(step_rates: Sequence[float], stages: Sequence[str], start: float
         colors = ["C3" if f else "C0" for f in table["bottleneck"]]
         ax.barh(y, table["count"], color=colors)
         for yy, (_, r) in zip(y, table.iterrows(), strict=True):
-            lab = f"{r['count']:,.0f}" if pd.isna(r["step_rate"]) else \
-                f"{r['count']:,.0f} ({r['step_rate']:.1%} of previous)"
+            lab = _count(r["count"]) if pd.isna(r["step_rate"]) else \
+                f"{_count(r['count'])} ({r['step_rate']:.1%} of previous)"
             ax.annotate(lab, (r["count"], yy), textcoords="offset points", xytext=(4, -4))
         ax.set_yticks(y)
         ax.set_yticklabels(table["stage"])
         ax.set_xlim(0, n0 * 1.6)
+        ax.xaxis.set_major_formatter(lambda x, _pos: f"{x:,.0f}")
         ax.set_xlabel("customers reaching the stage (bottleneck in red)")
         _closed(fig)
     return WidgetView("Funnel and its bottleneck", table, numbers, text, fig)
+
+
+def _count(x: float) -> str:
+    """A count with thousands separators; one decimal only when it is not whole (up to
+    floating-point error of the products of rates)."""
+    return f"{x:,.0f}" if abs(x - round(x)) < 1e-6 * max(1.0, abs(x)) else f"{x:,.1f}"
 
 
 def funnel_widget(stages: Sequence[str], step_rates: Sequence[float],
@@ -332,7 +340,7 @@ def render_view(view: WidgetView) -> None:
     _display(HTML(report.table_html(view.table, view.title)))
     if view.figure is not None:
         buf = io.BytesIO()
-        view.figure.savefig(buf, format="png", bbox_inches="tight")
+        view.figure.savefig(buf, format="png", bbox_inches="tight", dpi=theme.DISPLAY_DPI)
         _display(Image(data=buf.getvalue()))
     if view.text:
         _display(HTML(f"<p>{html.escape(view.text)}</p>"))
