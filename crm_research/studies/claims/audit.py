@@ -66,10 +66,10 @@ def prepare_audit_data(data: Mapping[str, pd.DataFrame] | None = None,
     got = dict(data or {})
     missing = [n for n in DATASETS_NEEDED if n not in got]
     if missing:
-        if loader is None:
-            from crm_research.data.datasets import load as loader
+        from crm_research.data.datasets import load
+
         for name in missing:
-            got[name] = loader(name)
+            got[name] = (loader or load)(name)
     if "online_retail_log" not in got:
         got["online_retail_log"] = clean_online_retail(got["online_retail"])[0]
     return got

@@ -150,8 +150,8 @@ def retention_baselines(b2b: pd.DataFrame, fader_hardie: pd.DataFrame, cdnow: pd
     for name, log, win in (("cdnow_master", cdnow, CDNOW_WINDOW),
                            ("online_retail", retail_log, ONLINE_RETAIL_WINDOW)):
         ls = primer.lapse_share(log, *win, level=level)
-        rows.append({"data_used": name, "retention": 1 - ls["lapse_share"],
-                     "ci_low": 1 - ls["ci_high"], "ci_high": 1 - ls["ci_low"]})
+        rows.append({"data_used": name, "retention": 1 - float(ls["lapse_share"]),
+                     "ci_low": 1 - float(ls["ci_high"]), "ci_high": 1 - float(ls["ci_low"])})
     return pd.DataFrame(rows)
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from typing import Any
 
 from crm_research.errors import ParameterError
 
@@ -26,7 +27,7 @@ def number(value: object, name: str, lo: float | None = None, hi: float | None =
     return v
 
 
-def whole_number(value: object, name: str, minimum: int, what: str) -> int:
+def whole_number(value: Any, name: str, minimum: int, what: str) -> int:
     """``value`` as an int if it is a whole number >= ``minimum``; else ParameterError
     "<name> must be <what>"."""
     try:
@@ -35,5 +36,5 @@ def whole_number(value: object, name: str, minimum: int, what: str) -> int:
         ok = False
     if not ok:
         raise ParameterError(f"{name} must be {what}, got {value}")
-    return int(value)  # type: ignore[arg-type]
+    return int(value)
 

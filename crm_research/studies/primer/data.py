@@ -25,11 +25,10 @@ def transaction_log(name: str, loader: Callable[[str], pd.DataFrame] | None = No
     if name not in TRANSACTION_DATASETS:
         raise ParameterError(f"transaction data set {name!r} unknown; expected one of "
                              f"{list(TRANSACTION_DATASETS)}")
-    if loader is None:
-        from crm_research.data.datasets import load as loader
+    from crm_research.data.datasets import load
     from crm_research.data.transactions import prepare_log
 
-    return prepare_log(name, loader(name))[0]
+    return prepare_log(name, (loader or load)(name))[0]
 
 
 # --------------------------------------------------------------------------- glossary

@@ -74,7 +74,8 @@ def dick_basu_segments(attitude: object, behaviour: object, attitude_cut: float,
     ha, hb = a >= attitude_cut, b >= behaviour_cut
     lab = np.where(ha & hb, "true loyalty", np.where(ha, "latent loyalty",
                    np.where(hb, "spurious loyalty", "no loyalty")))
-    lab = np.where(np.isnan(a) | np.isnan(b), None, lab)
+    lab = lab.astype(object)
+    lab[np.isnan(a) | np.isnan(b)] = None
     return pd.Series(pd.Categorical(lab, categories=["true loyalty", "latent loyalty",
                                                      "spurious loyalty", "no loyalty"]))
 

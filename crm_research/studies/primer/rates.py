@@ -8,6 +8,8 @@ annualised as 1 − (1 − c)^k for k periods a year (constant-rate assumption).
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 import pandas as pd
 
@@ -48,7 +50,7 @@ def annualise_churn(rate: float, periods_per_year: float) -> float:
 
 def lapse_share(log: pd.DataFrame, base_start: object, base_end: object,
                 followup_end: object, customer_col: str = "customer_id",
-                date_col: str = "date", level: float = 0.95) -> dict[str, object]:
+                date_col: str = "date", level: float = 0.95) -> dict[str, Any]:
     """Inactivity proxy of churn in non-contractual data: of the customers who bought in
     [base_start, base_end], the share with no purchase in (base_end, followup_end].
 
