@@ -145,6 +145,20 @@ def test_hand_case_duckdb():
                                    "T": [0.0, 19.0, 28.0], "n_customers": [1, 1, 1]}
 
 
+def test_model_fit_on_the_collapsed_table_equals_fit_on_the_summary(logs):
+    """The purchase models only need the SQL collapsed table: same rows, same weights, so the
+    BG/NBD estimates are those of the collapsed fit on the per-customer summary."""
+    from crm_research.clv.bgnbd import fit_bgnbd
+
+    log, obs, cal = logs["cdnow_sample"]
+    col = TransactionLog(log, "duckdb").collapsed(obs, cal)
+    s = transactions.summarize_transactions(log, observation_end=obs, calibration_end=cal)
+    a = fit_bgnbd(col["x"], col["t_x"], col["T"], weights=col["n_customers"], collapse=False)
+    b = fit_bgnbd(s["frequency"], s["recency"], s["T"], collapse=True)
+    assert col["n_customers"].sum() == len(s) and a.n_rows == b.n_rows == len(col)
+    np.testing.assert_array_equal(np.asarray(a.params), np.asarray(b.params))
+
+
 def test_one_sql_text_for_both_engines():
     blocks = sql_blocks()
     assert {"txn", "checks", "summary", "collapsed", "rfm", "cohort_counts",
