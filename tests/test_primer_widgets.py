@@ -279,3 +279,47 @@ def test_show_widget_reports_default_state(tmp_path, monkeypatch):
     assert (tmp_path / "figures" / "widget_test_cell_figure.png").stat().st_size > 1000
     bundle = wd._repr_mimebundle_()
     assert "application/vnd.jupyter.widget-view+json" in bundle
+
+
+def test_widget_recomputes_through_a_live_kernel_comm():
+    """The JupyterLab path: a real kernel builds the CLV widget, a front-end-style comm message
+    moves the retention slider, and the widget's output area receives the recomputed view."""
+    from jupyter_client.manager import start_new_kernel
+
+    km, kc = start_new_kernel(kernel_name="python3")
+    try:
+        def execute(code: str) -> list[dict]:
+            msg_id = kc.execute(code)
+            return _replies(kc, msg_id)
+
+        out = execute("from crm_research.studies.primer import widgets\n"
+                      "wd = widgets.clv_widget(100, 0.8, 0.1, 0.05, 10, 'end')\n"
+                      "print(widgets.controls(wd)['retention'].model_id)")
+        errors = [m["content"] for m in out if m["msg_type"] == "error"]
+        assert not errors, errors
+        model_id = "".join(m["content"]["text"] for m in out
+                           if m["msg_type"] == "stream").strip()
+        msg = kc.session.msg("comm_msg", {"comm_id": model_id, "data": {
+            "method": "update", "state": {"value": 0.9}, "buffer_paths": []}})
+        kc.shell_channel.send(msg)
+        shown = [m["content"]["data"].get("text/html", "")
+                 for m in _replies(kc, msg["header"]["msg_id"])
+                 if m["msg_type"] == "display_data"]
+        assert any("CLV 450.0" in h and "+40.7%" in h for h in shown), shown
+        out = execute("print(round(wd.result.numbers['clv'], 6))")
+        assert "450.0" in "".join(m["content"].get("text", "") for m in out)
+    finally:
+        kc.stop_channels()
+        km.shutdown_kernel(now=True)
+
+
+def _replies(kc, parent_id: str, timeout: float = 60.0) -> list[dict]:
+    """iopub messages of one request, up to its 'idle' status."""
+    got = []
+    while True:
+        m = kc.get_iopub_msg(timeout=timeout)
+        if m["parent_header"].get("msg_id") != parent_id:
+            continue
+        got.append(m)
+        if m["msg_type"] == "status" and m["content"]["execution_state"] == "idle":
+            return got
