@@ -236,7 +236,8 @@ def findings_html(findings: dict[str, Any]) -> str:
 
     parts = ["<section class='key-findings' id='key-findings' aria-labelledby='kf-title'>",
              "<h2 id='kf-title'>Key findings</h2>"]
-    if findings.get("headline"):
+    found = findings.get("findings", [])
+    if findings.get("headline") and findings["headline"] not in found[:1]:
         parts.append(f"<p class='headline'>{html.escape(findings['headline'])}</p>")
     parts.append(f"<ul class='findings'>{items('findings')}</ul>")
     if findings.get("failed_checks"):

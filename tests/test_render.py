@@ -197,3 +197,17 @@ def test_path_diagram_draws_coefficients_r2_and_is_deterministic():
     assert fig.get_size_inches()[0] * theme.DISPLAY_DPI <= theme.MAX_DISPLAY_PX
     with pytest.raises(ParameterError, match="expected a PLS result"):
         pd_mod.path_diagram(pd.DataFrame())
+
+
+def test_key_findings_heading_cell_is_dropped_and_headline_not_repeated():
+    box = {"headline": "First.", "findings": ["First.", "Second."], "failed_checks": [],
+           "caveats": []}
+    nb = {"cells": [
+        {"cell_type": "markdown", "source": "# T\n## Data"},
+        {"cell_type": "markdown", "source": "## Key findings"},
+        {"cell_type": "code", "source": "x", "metadata": {}, "outputs": [
+            {"output_type": "display_data", "data": {report.FINDINGS_MIME: box}}]},
+    ]}
+    html = render.notebook_to_html(nb, "T")
+    assert "href='#key-findings'" not in html and html.count("First.") == 1
+    assert "href='#data'" in html

@@ -31,6 +31,7 @@ __all__ = ["CSS", "extract_findings", "mark_rtl", "notebook_to_html", "page", "p
 _ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
 _HEADING = re.compile(r"<h([1-3])>(.*?)</h\1>", re.S)
 _TAG = re.compile(r"<[^>]+>")
+_KF_HEADING = re.compile(r"\A\s*#{1,4}\s+(?:\d+\.?\s*)?key findings\s*\Z", re.I)
 _FIRST_H1 = re.compile(r"\A\s*#\s+(.+?)\s*(?:\n|\Z)")
 _ARABIC = "\u0600-\u06ff\u0750-\u077f\u08a0-\u08ff\ufb50-\ufdff\ufe70-\ufeff"
 _RTL_RUN = re.compile(f"[{_ARABIC}](?:[{_ARABIC}\u200c\u200f\\s\\d.,،؛:()«»-]*[{_ARABIC}])?")
@@ -163,6 +164,8 @@ def notebook_to_html(nb: dict[str, Any], title: str, header_html: str = "",
                     heading = _markdown(m.group(1)).strip().removeprefix("<p>") \
                         .removesuffix("</p>")
                     src = src[m.end():]
+            if findings and _KF_HEADING.match(src):
+                continue  # a heading-only "Key findings" cell: the box at the top is that
             body.append(_markdown(src))
         elif kind == "code":
             src = _join(cell.get("source", ""))
