@@ -104,6 +104,10 @@ def test_pareto_nbd_cdnow_published(cdnow):
     for k, v in {"r": 0.553, "alpha": 10.578, "s": 0.606, "beta": 11.669}.items():
         assert round(fit.params[k], 3) == v  # FHL 2005, 3 decimals
     assert round(fit.log_likelihood, 1) == -9595.0
+    # the values the issue-17 note quotes: 0.5533 / 10.578 / 0.6062 / 11.669, LL -9594.98
+    assert (round(fit.params["r"], 4), round(fit.params["s"], 4)) == (0.5533, 0.6062)
+    assert round(fit.log_likelihood, 2) == -9594.98
+    assert fit.status == "converged" and fit.at_bound == ()
     # CLVTools' reported optimum: the likelihood is very flat along beta, so CLVTools stops
     # ~3e-4 (relative) away; our optimum has a (slightly) higher log-likelihood.
     for k, v in PN.items():

@@ -23,15 +23,8 @@ from __future__ import annotations
 import numpy as np
 from scipy.special import betaln, digamma, expit, gammaln, hyp2f1
 
-from crm_research.clv.core import (
-    TransactionFit,
-    check_params,
-    check_rfm,
-    fit_mle,
-    rfm_columns,
-    weighted_rows,
-    weighted_sum,
-)
+from crm_research.clv.core import check_rfm, fit_mle, weighted_rows, weighted_sum
+from crm_research.clv.results import TransactionFit, check_params, rfm_columns
 
 NAMES = ["r", "alpha", "a", "b"]
 MODEL = "BG/NBD"

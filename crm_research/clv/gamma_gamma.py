@@ -26,7 +26,8 @@ import numpy as np
 import pandas as pd
 from scipy.special import digamma, gammaln
 
-from crm_research.clv.core import FitResult, check_params, collapse_rows, fit_mle, weighted_sum
+from crm_research.clv.core import collapse_rows, fit_mle, weighted_sum
+from crm_research.clv.results import FitResult, check_params
 from crm_research.errors import DataError, ParameterError
 
 NAMES = ["p", "q", "gamma"]

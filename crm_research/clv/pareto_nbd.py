@@ -28,14 +28,8 @@ import numpy as np
 import pandas as pd
 from scipy.special import expit, gammaln, hyp2f1
 
-from crm_research.clv.core import (
-    TransactionFit,
-    check_params,
-    check_rfm,
-    fit_mle,
-    rfm_columns,
-    weighted_rows,
-)
+from crm_research.clv.core import check_rfm, fit_mle, weighted_rows
+from crm_research.clv.results import TransactionFit, check_params, rfm_columns
 from crm_research.errors import ConvergenceError, ParameterError
 
 NAMES = ["r", "alpha", "s", "beta"]

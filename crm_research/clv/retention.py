@@ -24,7 +24,7 @@ import numpy as np
 import pandas as pd
 
 from crm_research.clv.bgnbd import bgnbd_expected_purchases
-from crm_research.clv.core import check_params
+from crm_research.clv.results import check_params
 from crm_research.clv.sbg import fit_sbg, sbg_expected_lifetime_value, sbg_projection
 from crm_research.data.transactions import unit_days
 from crm_research.errors import DataError, ParameterError

@@ -18,7 +18,8 @@ import numpy as np
 import pandas as pd
 from scipy.special import betaln
 
-from crm_research.clv.core import FitResult, check_params, fit_mle
+from crm_research.clv.core import fit_mle
+from crm_research.clv.results import FitResult, check_params
 from crm_research.errors import DataError
 
 NAMES = ["alpha", "beta"]

@@ -11,7 +11,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from crm_research.clv.core import check_params
+from crm_research.clv.results import check_params
 from crm_research.errors import ParameterError
 
 

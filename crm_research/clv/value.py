@@ -35,8 +35,9 @@ import numpy as np
 import pandas as pd
 
 from crm_research.clv.bgnbd import BGNBDFit, fit_bgnbd
-from crm_research.clv.core import FitResult, TransactionFit, collapse_rows, rfm_columns
+from crm_research.clv.core import collapse_rows
 from crm_research.clv.gamma_gamma import GammaGammaFit, gamma_gamma_conditional_spend
+from crm_research.clv.results import FitResult, TransactionFit, rfm_columns
 from crm_research.data.transactions import cohort_first_days, unit_days
 from crm_research.errors import DataError, ParameterError
 
