@@ -160,6 +160,7 @@ def show_figure(fig: Any, name: str, caption: str | None = None) -> None:
     _check_name(name)
     figures = output_dir() / "figures"
     figures.mkdir(parents=True, exist_ok=True)
+    theme.words_in_labels(fig)
     buf = io.BytesIO()
     fig.savefig(buf, format="png", bbox_inches="tight", dpi=theme.SAVE_DPI,
                 metadata={"Software": None})

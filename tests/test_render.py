@@ -211,3 +211,19 @@ def test_key_findings_heading_cell_is_dropped_and_headline_not_repeated():
     html = render.notebook_to_html(nb, "T")
     assert "href='#key-findings'" not in html and html.count("First.") == 1
     assert "href='#data'" in html
+
+
+def test_code_names_in_legends_and_axis_labels_become_words(out, monkeypatch):
+    monkeypatch.setattr("IPython.display.display", lambda *a, **k: None)
+    report.apply_style()
+    fig, ax = plt.subplots()
+    ax.plot([1, 2], [1, 2], label="pareto_nbd")
+    ax.plot([1, 2], [2, 1], label="predicted_clv of customers")
+    ax.legend()
+    ax.set_xlabel("history_segment")
+    ax.set_ylabel("SAT → LOY")
+    report.show_figure(fig, "words")
+    assert [t.get_text() for t in ax.get_legend().get_texts()] == \
+        ["Pareto/NBD", "predicted CLV of customers"]
+    assert ax.get_xlabel() == "history segment" and ax.get_ylabel() == "SAT → LOY"
+    assert theme.words("n_treated and n") == "n treated and n"

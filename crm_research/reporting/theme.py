@@ -13,6 +13,7 @@ its smallest text with it; :func:`smallest_display_pt` measures this so a report
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 OKABE_ITO = ["#0072B2", "#E69F00", "#009E73", "#D55E00", "#56B4E9", "#CC79A7", "#F0E442",
@@ -91,3 +92,42 @@ def compact_png(data: bytes) -> bytes:
     out = io.BytesIO()
     pal.save(out, format="PNG", optimize=True)
     return out.getvalue()
+
+
+_CODE_NAME = re.compile(r"\b[a-z][a-z0-9]*(?:_[a-z0-9]+)+\b")
+
+
+def words(text: str) -> str:
+    """``text`` with snake_case code names written as words (``predicted_clv`` → "predicted
+    CLV", ``pareto_nbd`` → "Pareto/NBD"); everything else unchanged."""
+    from crm_research.reporting.tables import label
+
+    return _CODE_NAME.sub(lambda m: NAMES.get(m.group(0), label(m.group(0))), text)
+
+
+NAMES = {"pareto_nbd": "Pareto/NBD", "bg_nbd": "BG/NBD", "gamma_gamma": "Gamma-Gamma",
+         "predicted_clv": "predicted CLV", "std_error": "standard error",
+         "p_value": "p value", "ci_low": "lower limit", "ci_high": "upper limit"}
+
+
+def words_in_labels(fig: Any) -> None:
+    """Rewrite code names in the figure's titles, axis labels and legends as words (tick
+    labels are left alone: a formatter may redraw them)."""
+    for ax in fig.get_axes():
+        for getter, setter in ((ax.get_title, ax.set_title), (ax.get_xlabel, ax.set_xlabel),
+                               (ax.get_ylabel, ax.set_ylabel)):
+            text = getter()
+            if text and _CODE_NAME.search(text):
+                setter(words(text))
+        legend = ax.get_legend()
+        if legend is not None:
+            for t in [*legend.get_texts(), legend.get_title()]:
+                if _CODE_NAME.search(t.get_text()):
+                    t.set_text(words(t.get_text()))
+    for legend in getattr(fig, "legends", []):
+        for t in legend.get_texts():
+            if _CODE_NAME.search(t.get_text()):
+                t.set_text(words(t.get_text()))
+    suptitle = getattr(fig, "_suptitle", None)
+    if suptitle is not None and _CODE_NAME.search(suptitle.get_text()):
+        suptitle.set_text(words(suptitle.get_text()))
