@@ -38,6 +38,6 @@ def recovery_figure(recovery: pd.DataFrame, level: float) -> plt.Figure:
     ax.invert_yaxis()
     ax.set_xlim(-0.02, 1.02)
     ax.set_xlabel("share of intervals covering the true path")
-    ax.legend(loc="lower left", fontsize=8)
+    ax.legend(loc="lower left")
     fig.tight_layout()
     return fig
