@@ -131,3 +131,23 @@ def test_monte_carlo_helpers_are_deterministic_and_validate_input():
     with pytest.raises(ParameterError):
         study.difference_power(sim, truth.spec, [10], 2)
     assert np.isnan(study.smallest_n_for_power(pd.DataFrame({"n": [50], "power": [0.2]})))
+
+
+def test_user_csv_is_read_against_the_codebook(tmp_path):
+    from crm_research.errors import DataError
+    from crm_research.studies.success_factors import read_survey_csv
+
+    truth = ecrm_truth()
+    data = simulate_customers(truth, 120, seed=9).data
+    path = tmp_path / "answers.csv"
+    data.to_csv(path, index=False)
+    back = read_survey_csv(path, "ecrm_loyalty")
+    pd.testing.assert_frame_equal(back[truth.spec.all_items], data[truth.spec.all_items])
+    bad = data.copy()
+    bad.loc[4, "tru2"] = 9
+    bad.to_csv(path, index=False)
+    with pytest.raises(DataError, match="tru2"):
+        read_survey_csv(path, "ecrm_loyalty")
+    bad.drop(columns=["emp3"]).to_csv(path, index=False)
+    with pytest.raises(DataError, match="emp3"):
+        read_survey_csv(path, "ecrm_loyalty")
