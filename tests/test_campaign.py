@@ -84,6 +84,8 @@ def test_rollout_table_nobody_everybody_and_budget():
     assert top["contacts"] * 0.5 <= 2000 + 1e-9
     assert top["profit_ci_low"] <= top["profit"] <= top["profit_ci_high"]
     assert tab["chosen"].sum() == 1
+    assert top["gain_vs_everybody"] == pytest.approx(top["profit"] - tab.loc["everybody",
+                                                                             "profit"])
     assert tab.loc[tab["chosen"], "within_budget"].all()
 
 
@@ -96,6 +98,16 @@ def test_optimal_rollout_finds_share_of_positive_effects():
     truth = float((sim["tau"] > 0.5).mean())
     assert opt["share"] == pytest.approx(truth, abs=0.05)
     assert opt["share_ci_low"] <= opt["share"] <= opt["share_ci_high"]
+
+
+def test_targeting_gain_over_everybody_when_some_are_hurt():
+    # group b is hurt by the contact: leaving it out must beat contacting everybody
+    sim = simulate_uplift(20000, kind="continuous", effect=0.5, slope=0.0, flip=1.5, noise=1.0,
+                          seed=12)
+    opt = optimal_rollout(sim["y"], sim["treatment"], sim["tau"], margin=1.0, cost=0.1,
+                          n_boot=50, seed=3)
+    assert opt["share"] == pytest.approx(0.5, abs=0.03)
+    assert 0 < opt["gain_ci_low"] <= opt["gain_vs_everybody"] <= opt["gain_ci_high"]
 
 
 def test_rollout_bad_input():

@@ -91,7 +91,9 @@ def _boot_profits(y: np.ndarray, t: np.ndarray, score: np.ndarray, margin: float
     chunk = 50
     for start in range(0, n_boot, chunk):
         b = min(chunk, n_boot - start)
-        w = rng.poisson(1.0, size=(b, n)).astype(float)
+        # weights drawn in the customers' original order, so that resamples are the same
+        # customers whatever the score (paired comparisons between shares and scores)
+        w = rng.poisson(1.0, size=(b, n)).astype(float)[:, order]
         sums = [np.add.reduceat(v, cuts, axis=1) for v in (w * t, w * (1 - t), w * t * y,
                                                            w * (1 - t) * y)]
         cum = [np.hstack([np.zeros((b, 1)), np.cumsum(v, axis=1)])[:, np.where(pos == n,
@@ -113,7 +115,9 @@ def optimal_rollout(y: Any, t: Any, score: Any, margin: float, cost: float,
     Returns share, contacts, profit at the optimum, ``share_ci_low``/``share_ci_high``
     (percentile interval of the optimal share over the resamples), ``profit_ci_low``/
     ``profit_ci_high`` (percentile interval of the profit at the point-estimate optimum) and
-    ``std_error`` of that profit (bootstrap SD).
+    ``std_error`` of that profit (bootstrap SD), and ``gain_vs_everybody`` — profit at the
+    optimum minus the profit of contacting everybody — with a paired percentile interval
+    (``gain_ci_low``/``gain_ci_high``: the same resampled customers for both).
     """
     level = check_level(level)
     n_boot = check_n_boot(n_boot, minimum=2)
@@ -130,8 +134,12 @@ def optimal_rollout(y: Any, t: Any, score: Any, margin: float, cost: float,
     boots_feasible = np.where(feasible[None, :], boots, -np.inf)
     best_share = curve["share"].to_numpy()[np.argmax(boots_feasible, axis=1)]
     a = (1.0 - level) / 2.0
+    gain = boots[:, j] - boots[:, -1]
     return {"share": float(curve["share"].iloc[j]), "contacts": float(curve["contacts"].iloc[j]),
             "profit": float(curve["profit"].iloc[j]),
+            "gain_vs_everybody": float(curve["profit"].iloc[j] - curve["profit"].iloc[-1]),
+            "gain_ci_low": float(np.quantile(gain, a)),
+            "gain_ci_high": float(np.quantile(gain, 1 - a)),
             "std_error": float(np.std(boots[:, j], ddof=1)),
             "profit_ci_low": float(np.quantile(boots[:, j], a)),
             "profit_ci_high": float(np.quantile(boots[:, j], 1 - a)),
@@ -148,7 +156,8 @@ def rollout_table(scores: pd.DataFrame, margin: float, cost: float,
     model's score (long score table of :class:`~crm_research.causal.uplift.UpliftResult`).
 
     Columns: strategy, model, share, contacts, profit, std_error, profit_ci_low,
-    profit_ci_high, share_ci_low, share_ci_high, within_budget, profit_per_contact, chosen.
+    profit_ci_high, share_ci_low, share_ci_high, gain_vs_everybody, gain_ci_low, gain_ci_high,
+    within_budget, profit_per_contact, chosen.
     Sorted by profit (best first); 'everybody' is marked ``within_budget=False`` if the budget
     cannot pay for it; ``chosen`` marks the most profitable strategy within the budget.
     """
@@ -168,12 +177,16 @@ def rollout_table(scores: pd.DataFrame, margin: float, cost: float,
     a = (1.0 - level) / 2.0
     rows = [{"strategy": "nobody", "model": "", "share": 0.0, "contacts": 0.0, "profit": 0.0,
              "std_error": 0.0, "profit_ci_low": 0.0, "profit_ci_high": 0.0,
-             "share_ci_low": np.nan, "share_ci_high": np.nan, "within_budget": True},
+             "share_ci_low": np.nan, "share_ci_high": np.nan,
+             "gain_vs_everybody": -float(all_curve["profit"]),
+             "gain_ci_low": -float(np.quantile(boot_all, 1 - a)),
+             "gain_ci_high": -float(np.quantile(boot_all, a)), "within_budget": True},
             {"strategy": "everybody", "model": "", "share": 1.0, "contacts": pop,
              "profit": float(all_curve["profit"]), "std_error": float(np.std(boot_all, ddof=1)),
              "profit_ci_low": float(np.quantile(boot_all, a)),
              "profit_ci_high": float(np.quantile(boot_all, 1 - a)),
-             "share_ci_low": np.nan, "share_ci_high": np.nan,
+             "share_ci_low": np.nan, "share_ci_high": np.nan, "gain_vs_everybody": 0.0,
+             "gain_ci_low": 0.0, "gain_ci_high": 0.0,
              "within_budget": budget is None or cost * pop <= budget + 1e-9}]
     for i, model in enumerate(models):
         part = scores[scores["model"] == model]
