@@ -227,3 +227,13 @@ def test_code_names_in_legends_and_axis_labels_become_words(out, monkeypatch):
         ["Pareto/NBD", "predicted CLV of customers"]
     assert ax.get_xlabel() == "history segment" and ax.get_ylabel() == "SAT → LOY"
     assert theme.words("n_treated and n") == "n treated and n"
+
+
+def test_tidy_checks_table_with_not_applicable():
+    df = pd.DataFrame({"rule": ["alpha", "alpha", "ave"], "subject": ["A", "B", "C"],
+                       "value": [0.9, 0.5, np.nan], "threshold": [">= 0.7"] * 3,
+                       "passed": pd.Series([True, False, "not applicable"], dtype=object)})
+    html = tables.table_html(df)
+    assert "passed" not in re.findall(r"<th scope='col'[^>]*>(.*?)</th>", html)
+    assert html.count("class='num fail'") == 1 and "not applicable" not in html
+    assert "<td class='num'>n/a</td>" in html

@@ -35,7 +35,8 @@ import pandas as pd
 FAIL_SYMBOL = "✗"
 PASS_SYMBOL = "✓"
 _P_NAME = re.compile(r"^(p|pvalue|p_value|p_adj|p_val)$|_p$|^p_|_p_value$|_pvalue$")
-_FLAG_NAME = re.compile(r"^(?P<target>.+?)_ok(?:_(?P<rule>[A-Za-z0-9]+))?$")
+_FLAG_NAME = re.compile(r"^(?:(?P<target>.+?)_)?(?:ok|passed)(?:_(?P<rule>[A-Za-z0-9]+))?$")
+_NOT_APPLICABLE = {"not applicable", "n/a", "na"}
 _BADGE_COLUMNS = ("verdict", "status")
 _BADGE_CLASS = {
     "supported": "good", "ok": "good", "pass": "good", "passed": "good", "yes": "good",
@@ -124,6 +125,9 @@ def format_column(series: pd.Series) -> list[str]:
 
 
 def _missing(v: Any) -> bool:
+    """Missing, or a rule that does not apply ("not applicable")."""
+    if isinstance(v, str):
+        return v.strip().lower() in _NOT_APPLICABLE
     try:
         return bool(pd.isna(v))
     except (TypeError, ValueError):
@@ -159,15 +163,16 @@ def _failed(v: Any) -> bool:
 
 
 def find_flags(df: pd.DataFrame) -> list[Flag]:
-    """Boolean ``X_ok``/``X_ok_N`` columns; ``target`` is ``X`` when the table has it
-    (``vif_ok_5`` → ``vif``), else None (the rule is shown as its own symbol column)."""
+    """Boolean ``X_ok``/``X_ok_N`` columns (and bare ``ok``/``passed``, which check ``value``);
+    ``target`` is ``X`` when the table has it (``vif_ok_5`` → ``vif``), else None (the rule is
+    shown as its own symbol column). "not applicable" entries are neither passes nor fails."""
     flags = []
     for col in df.columns:
         if not _is_boolish(df[col]):
             continue
         m = _FLAG_NAME.match(str(col))
         if m:
-            target = m.group("target")
+            target = m.group("target") or "value"  # a bare ok/passed column checks "value"
             flags.append(Flag(str(col), target if target in df.columns else None))
     return flags
 
@@ -197,6 +202,8 @@ def table_html(df: pd.DataFrame, caption: str | None = None, *, name: str | None
         for i, ok in enumerate(shown[f.column].tolist()):
             if _failed(ok):
                 fails[where][i].append(f.column)
+            elif f.target is not None and _missing(ok) and not cells[where][i]:
+                cells[where][i] = "n/a"  # the rule does not apply (one-item, mode B …)
         if f.target is None:
             cells[f.column] = ["n/a" if _missing(v) else PASS_SYMBOL if bool(v) else FAIL_SYMBOL
                                for v in shown[f.column]]
