@@ -313,3 +313,15 @@ def test_hoc_spec_errors():
     data, _ = _second_order_data(100, seed=2)
     with pytest.raises(ParameterError):
         two_stage(data, HOC_MODEL, approach="three-stage")
+
+
+def test_plsc_diagnostics_flag_collinear_constructs(load_dataset):
+    from crm_research.sem.pls.plsc import plsc_diagnostics
+
+    fit = estimate_plsc(load_dataset("ecsi_satisfaction"), "ecsi_satisfaction")
+    notes = plsc_diagnostics(fit)
+    assert any("QUAL -> VAL" in n and "outside" in n for n in notes)
+    assert any("EXPE and QUAL" in n for n in notes)
+    truth = true_model(THREE, THREE_PATHS, THREE_LOADINGS, 0.3)
+    assert plsc_diagnostics(estimate_plsc(data_with_covariance(truth.indicator_correlation),
+                                          THREE)) == []

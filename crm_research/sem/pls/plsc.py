@@ -461,3 +461,22 @@ def pls_plsc_table(fit: PLScResult, truth: Mapping[tuple[str, str], float] | Non
     if truth is not None:
         out["true"] = [float(truth[k]) for k in keys]
     return out
+
+
+def plsc_diagnostics(fit: PLScResult, max_correlation: float = 0.95) -> list[str]:
+    """Warnings, in words, about a PLSc solution: failed admissibility checks, standardised
+    paths outside [-1, 1], and consistent construct correlations above ``max_correlation``
+    (near-collinear constructs: the disattenuated correlations, not the composites, then
+    carry no discriminant validity and the paths between them are unstable)."""
+    out = [f"PLSc admissibility check failed: {k}." for k, ok in fit.admissible.items() if not ok]
+    big = fit.paths[fit.paths["estimate"].abs() > 1]
+    out += [f"PLSc path {r.source} -> {r.target} is {r.estimate:.2f} (outside [-1, 1])."
+            for r in big.itertuples()]
+    r = fit.construct_correlations
+    names = list(r.columns)
+    for i, a in enumerate(names):
+        for b in names[i + 1:]:
+            if abs(float(r.loc[a, b])) > max_correlation:
+                out.append(f"Consistent correlation of {a} and {b} is {float(r.loc[a, b]):.2f} "
+                           f"(above {max_correlation:.2f}).")
+    return out
