@@ -323,3 +323,37 @@ def _replies(kc, parent_id: str, timeout: float = 60.0) -> list[dict]:
         got.append(m)
         if m["msg_type"] == "status" and m["content"]["execution_state"] == "idle":
             return got
+
+
+def test_executed_notebook_widget_ids_are_made_stable():
+    """Executed notebooks must be byte-identical across runs: the pipeline renames the random
+    widget model ids (outputs, saved state, IPY_MODEL_ references) in a fixed order."""
+    from crm_research.runner.pipeline import (
+        WIDGET_STATE_MIME,
+        WIDGET_VIEW_MIME,
+        normalise_notebook,
+    )
+
+    def executed(box: str, slider: str, layout: str, other: str) -> dict:
+        state = {
+            other: {"model_name": "LayoutModel", "state": {"width": "10px"}},
+            layout: {"model_name": "LayoutModel", "state": {"width": None}},
+            slider: {"model_name": "FloatSliderModel",
+                     "state": {"layout": f"IPY_MODEL_{layout}", "value": 0.8}},
+            box: {"model_name": "VBoxModel", "state": {"children": [f"IPY_MODEL_{slider}"]}},
+        }
+        out = {"output_type": "display_data", "metadata": {},
+               "data": {WIDGET_VIEW_MIME: {"model_id": box}, "text/plain": "w"}}
+        return {"cells": [{"cell_type": "code", "metadata": {}, "outputs": [out],
+                           "source": "", "id": "c1"}],
+                "metadata": {"widgets": {WIDGET_STATE_MIME: {"state": state}}}}
+
+    run1 = normalise_notebook(executed("a" * 32, "b" * 32, "c" * 32, "d" * 32))
+    run2 = normalise_notebook(executed("9" * 32, "8" * 32, "7" * 32, "6" * 32))
+    assert run1 == run2
+    one, two, three, four = (f"{i:032x}" for i in range(1, 5))
+    state = run1["metadata"]["widgets"][WIDGET_STATE_MIME]["state"]
+    assert run1["cells"][0]["outputs"][0]["data"][WIDGET_VIEW_MIME]["model_id"] == one
+    assert state[one]["state"]["children"] == [f"IPY_MODEL_{two}"]
+    assert state[two]["state"]["layout"] == f"IPY_MODEL_{three}"
+    assert state[four]["state"] == {"width": "10px"}  # not displayed: numbered last

@@ -21,6 +21,7 @@ import contextlib
 import html
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -87,8 +88,41 @@ def git_commit() -> str | None:
     return res.stdout.strip() + ("-dirty" if dirty.stdout.strip() else "")
 
 
+WIDGET_STATE_MIME = "application/vnd.jupyter.widget-state+json"
+WIDGET_VIEW_MIME = "application/vnd.jupyter.widget-view+json"
+_HEX32 = re.compile(r"(?<![0-9a-f])[0-9a-f]{32}(?![0-9a-f])")
+_MODEL_REF = re.compile(r"IPY_MODEL_([0-9a-f]{32})")
+
+
+def stable_widget_ids(nb: dict[str, Any]) -> dict[str, Any]:
+    """Rename the random (uuid4) ipywidgets model ids of an executed notebook to 1, 2, … (as
+    32 hex digits) everywhere they occur (outputs, saved state, ``IPY_MODEL_`` references), so
+    that a notebook with widgets is byte-identical across runs and its state and outputs still
+    refer to each other. Numbering: breadth-first from the displayed widgets in cell order
+    through their references; models not reached, in the order of their masked state."""
+    state = nb.get("metadata", {}).get("widgets", {}).get(WIDGET_STATE_MIME, {}).get("state")
+    if not isinstance(state, dict) or not state:
+        return nb
+    queue = [o["data"][WIDGET_VIEW_MIME].get("model_id") for c in nb.get("cells", [])
+             for o in c.get("outputs", []) if WIDGET_VIEW_MIME in o.get("data", {})]
+    order: dict[str, int] = {}
+    while queue:
+        m = queue.pop(0)
+        if m in state and m not in order:
+            order[m] = len(order) + 1
+            queue.extend(_MODEL_REF.findall(json.dumps(state[m], sort_keys=True)))
+    for m in sorted(set(state) - set(order), key=lambda k: _MODEL_REF.sub(
+            "IPY_MODEL_", json.dumps(state[k], sort_keys=True))):
+        order[m] = len(order) + 1
+    text = _HEX32.sub(lambda x: f"{order[x.group(0)]:032x}" if x.group(0) in order
+                      else x.group(0), json.dumps(nb))
+    return json.loads(text)
+
+
 def normalise_notebook(nb: dict[str, Any]) -> dict[str, Any]:
-    """Strip the run-dependent metadata papermill and nbclient write (times, paths)."""
+    """Strip the run-dependent metadata papermill and nbclient write (times, paths) and make
+    widget model ids stable (:func:`stable_widget_ids`)."""
+    nb = stable_widget_ids(nb)
     meta = nb.get("metadata", {})
     pm = meta.get("papermill")
     if isinstance(pm, dict):
