@@ -312,8 +312,8 @@ def failed_checks(reliability: pd.DataFrame, htmt: pd.DataFrame, boot: Any,
                    "inadmissible (more than 10%).")
     if "covers_true" in effects.columns:
         for r in effects[~effects["covers_true"]].itertuples():
-            out.append(f"The interval of {r.source} -> {r.target} [{r.ci_low:.2f}, "
-                       f"{r.ci_high:.2f}] misses the true coefficient {r.true:.2f}.")
+            out.append(f"The interval of {r.source} -> {r.target} [{r.ci_low:.3f}, "
+                       f"{r.ci_high:.3f}] misses the true coefficient {r.true:.3f}.")
     if recovery is not None:
         pc = recovery[(recovery["estimator"] == "PLSc") & (recovery["n_sims"] >= 20)]
         low = pc[pc["coverage_true"] < level - 3 * pc["coverage_mc_se"]]
