@@ -35,6 +35,7 @@ from crm_research.runner import pipeline
 from crm_research.runner.registry import all_studies
 
 websocket = pytest.importorskip("websocket", reason="websocket-client is a dev dependency")
+pytestmark = pytest.mark.slow  # builds (or opens) every report; `make test-fast` skips it
 
 REPORTS_ENV = "CRM_RESEARCH_REPORTS"
 BROWSERS = ("chromium", "chromium-browser", "google-chrome")
