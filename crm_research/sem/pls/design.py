@@ -206,15 +206,16 @@ def minimum_sample_size(spec: ModelSpec) -> tuple[int, str]:
     return 10 * counts[worst], worst
 
 
-def sample_size_caveats(spec: ModelSpec, n_obs: int,
+def sample_size_caveats(spec: ModelSpec, n_obs: int | None,
                         group_sizes: Mapping[str, int] | None = None) -> list[str]:
     """Sentences for the report when the sample (or an MGA group) is below the 10-times minimum
     of :func:`minimum_sample_size`; MGA groups also need at least ``MIN_GROUP`` = 20
     respondents (Hair, Sarstedt, Ringle & Gudergan 2018, Advanced Issues in PLS-SEM, ch. 4:
-    each group must meet the minimum sample size on its own). Empty list when all is well."""
+    each group must meet the minimum sample size on its own). ``n_obs=None`` checks the groups
+    only. Empty list when all is well."""
     n_min, worst = minimum_sample_size(spec)
     out = []
-    if n_obs < n_min:
+    if n_obs is not None and n_obs < n_min:
         out.append(f"Small sample: {n_obs} observations, below the 10-times rule minimum of "
                    f"{n_min} (10 x the {n_min // 10} arrows or formative indicators of {worst}; "
                    "Hair et al. 2017); estimates are unstable and intervals wide.")

@@ -74,7 +74,7 @@ class QualityReport:
     def failed(self) -> list[str]:
         """One sentence per failed check, e.g. for ``report.key_findings(failed_checks=...)``."""
         bad = self.checks[self.checks["passed"] == False]  # noqa: E712
-        return [f"{r.rule}: {r.subject} = {r.value:.4f} (threshold {r.threshold})"
+        return [f"{r.rule}: {r.subject} = {r.value:.5f} (threshold {r.threshold})"
                 for r in bad.itertuples()]
 
 
