@@ -1,6 +1,6 @@
 """Figures of the campaign cycle (each function returns a matplotlib Figure; nothing is shown).
 
-* :func:`plot_qini` — Qini curves of several scores against random targeting.
+* :func:`plot_qini` — Qini and uplift curves of several scores against random targeting.
 * :func:`plot_uplift_deciles` — observed uplift by score group with intervals, one panel per
   score (response model vs uplift model).
 * :func:`plot_profit_curves` — expected profit by share contacted, with the budget limit.
@@ -35,19 +35,23 @@ def _figure(ncols: int = 1, width: float = 7.0, height: float = 4.2,
 
 def plot_qini(curves: pd.DataFrame, title: str = "Qini curves",
               include_perfect: bool = False) -> Figure:
-    """Qini curves (extra responses per customer of the sample) by share targeted."""
-    require_columns(curves, ["model", "share", "qini"], "Qini curves")
-    fig, (ax,) = _figure()
-    for name, part in curves.groupby("model", sort=False):
-        if name == "perfect" and not include_perfect:
-            continue
-        style = {"random": dict(color="grey", linestyle="--"),
-                 "perfect": dict(color="black", linestyle=":")}.get(str(name), {})
-        ax.plot(part["share"], part["qini"], label=str(name), **style)
-    ax.set_xlabel("share of customers targeted (highest score first)")
-    ax.set_ylabel("extra responses per customer")
-    ax.set_title(title)
-    ax.legend(fontsize=9)
+    """Left: Qini curves; right: uplift curves (both as extra responses per customer of the
+    sample) by share targeted, with random targeting dashed."""
+    require_columns(curves, ["model", "share", "qini", "uplift"], "Qini curves")
+    fig, axes = _figure(ncols=2, width=7.5, height=3.8)
+    for ax, column, name in ((axes[0], "qini", "Qini curve"), (axes[1], "uplift",
+                                                                 "uplift curve")):
+        for model, part in curves.groupby("model", sort=False):
+            if model == "perfect" and not include_perfect:
+                continue
+            style = {"random": dict(color="grey", linestyle="--"),
+                     "perfect": dict(color="black", linestyle=":")}.get(str(model), {})
+            ax.plot(part["share"], part[column], label=str(model), **style)
+        ax.set_xlabel("share targeted (highest score first)")
+        ax.set_title(name)
+    axes[0].set_ylabel("extra responses per customer")
+    axes[0].legend(fontsize=8)
+    fig.suptitle(title)
     fig.tight_layout()
     return fig
 
