@@ -25,6 +25,11 @@ def main() -> None:
     t = best_time(lambda: bootstrap_pls(df, "ecsi_satisfaction", n_boot=5000, seed=1,
                                        scheme="path", n_jobs=2, jackknife=True), 2)
     print(f"bootstrap 5000 resamples + jackknife for BCa (250 fits), n_jobs=2: {t:.2f} s")
+    res = estimate_pls(df, "ecsi_satisfaction", scheme="path")
+    t = best_time(lambda: res.quality(), 3)
+    print(f"quality bundle (reliability, HTMT, Fornell-Larcker, cross-loadings, VIF): {t:.3f} s")
+    t = best_time(lambda: res.quality(n_boot=1000, seed=1), 2)
+    print(f"quality bundle with 1000 HTMT bootstrap resamples: {t:.2f} s")
 
 
 if __name__ == "__main__":
