@@ -7,9 +7,10 @@ body{font-family:-apple-system,'Segoe UI',Helvetica,Arial,sans-serif;margin:0;co
 line-height:1.5;background:#f4f6f8;font-size:16px}
 .page{max-width:980px;margin:0 auto;padding:1em 1.5em 4em;background:#fff}
 @media (min-width:1240px){
-.page{max-width:1260px;display:grid;grid-template-columns:15.5em minmax(0,1fr);column-gap:2em}
-.page>*{grid-column:2}
-.page>nav.toc{grid-column:1;grid-row:1/span 40;align-self:start;position:sticky;top:0;
+.page.with-toc{max-width:1260px;display:grid;grid-template-columns:15.5em minmax(0,1fr);
+column-gap:2em}
+.page.with-toc>*{grid-column:2}
+.page.with-toc>nav.toc{grid-column:1;grid-row:1/span 40;align-self:start;position:sticky;top:0;
 max-height:100vh;overflow-y:auto;margin:0;font-size:.88em;border:0;border-right:1px solid #d8e0e8;
 background:#f8fafc}
 }

@@ -446,7 +446,7 @@ def write_index(out: str | Path) -> Path:
         headline = rec.get("headline") if rec and has_report else None
         if headline:
             parts.append(f"<p class='headline'>{html.escape(headline)}</p>")
-        when = html.escape(rec.get("started", "")) if rec else ""
+        when = html.escape(rec.get("started", "")[:16].replace("T", " ")) if rec else ""
         dur = f"{rec.get('duration_s', 0):.1f} s" if rec else ""
         parts.append(f"<div class='meta'>{status} · <code>{html.escape(name)}</code>"
                      + (f" · {when} UTC · {dur}" if rec else "")

@@ -198,7 +198,7 @@ def notebook_to_html(nb: dict[str, Any], title: str, header_html: str = "",
     top = findings_html(findings) if findings else ""
     page_body = (
         "<input type='checkbox' id='show-code' class='switch' aria-label='show code'>"
-        f"<div class='page'><header class='report'>{back}<h1>{heading}</h1>{header_html}"
+        f"<div class='page with-toc'><header class='report'>{back}<h1>{heading}</h1>{header_html}"
         f"</header>{top}{params_html}"
         f"<nav class='toc' id='contents' aria-label='Contents'><strong>Contents</strong>"
         f"<ul>{toc_html}</ul></nav><main>{content}</main></div>"
