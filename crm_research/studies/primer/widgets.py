@@ -62,6 +62,8 @@ __all__ = ["WidgetView", "clv_view", "clv_widget", "test_cell_view", "test_cell_
            "funnel_view", "funnel_widget", "pareto_view", "pareto_widget", "controls",
            "render_view", "show_widget"]
 
+#: Room for the longest control label ("discount rate") and a usable slider length.
+_LOOK: dict[str, Any] = {"style": {"description_width": "8em"}, "layout": {"width": "32em"}}
 REPORT_NOTE = ("Interactive widget: open this notebook in JupyterLab (<code>make lab</code>) "
                "and move the controls to recompute. The report shows its default state below.")
 
@@ -85,7 +87,7 @@ def _slider(value: float, lo: float, hi: float, step: float, description: str,
     import ipywidgets as w
 
     v = number(value, description)
-    kw: dict[str, Any] = {"description": description, "continuous_update": False}
+    kw: dict[str, Any] = {"description": description, "continuous_update": False, **_LOOK}
     if fmt:
         kw["readout_format"] = fmt
     if integer:
@@ -155,7 +157,8 @@ def clv_widget(margin: float = 100.0, retention: float = 0.8, discount_rate: flo
         "discount_rate": _slider(discount_rate, 0.0, 0.5, 0.01, "discount rate"),
         "delta": _slider(delta, 0.0, 0.2, 0.01, "what-if +δ"),
         "horizon": _slider(horizon, 1, 50, 1, "horizon", integer=True),
-        "timing": w.Dropdown(options=list(TIMINGS), value=timing, description="timing"),
+        "timing": w.Dropdown(options=list(TIMINGS), value=timing, description="timing",
+                             **_LOOK),
     })
 
 
@@ -319,7 +322,7 @@ def pareto_widget(totals: Mapping[str, Any], data: str | None = None,
         raise ParameterError("pareto: no data set given")
     return _interactive(lambda **kw: pareto_view(totals, **kw), {
         "data": w.Dropdown(options=names, value=data if data is not None else names[0],
-                           description="data set"),
+                           description="data set", **_LOOK),
         "top": _slider(top, 0.01, 0.99, 0.01, "top share", ".0%"),
     })
 
