@@ -68,6 +68,8 @@ def test_p_columns_and_labels():
     assert tables.format_p(0.0009) == "< 0.001" and tables.format_p(0.001) == "0.001"
     assert tables.label("std_error") == "SE" and tables.label("relative_lift") == "relative lift"
     assert tables.label("SAT") == "SAT"
+    assert tables.label("weight_se") == "weight SE" and tables.label("rmsea_ci_low") == \
+        "RMSEA CI low"
 
 
 def test_threshold_flags_become_highlighted_cells_with_legend():

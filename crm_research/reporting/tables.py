@@ -55,6 +55,15 @@ LABELS = {
 }
 
 
+TOKENS = {  # words inside snake_case names: weight_se → "weight SE", rmsea_ci_low → "RMSEA CI low"
+    "se": "SE", "sd": "SD", "ci": "CI", "ave": "AVE", "vif": "VIF", "htmt": "HTMT", "r2": "R²",
+    "f2": "f²", "q2": "Q²", "rmsea": "RMSEA", "cfi": "CFI", "tli": "TLI", "srmr": "SRMR",
+    "chi2": "χ²", "clv": "CLV", "aic": "AIC", "bic": "BIC", "auc": "AUC", "pct": "%",
+    "rmse": "RMSE", "mae": "MAE", "lm": "LM", "pls": "PLS", "ols": "OLS", "ipw": "IPW",
+    "aipw": "AIPW", "rfm": "RFM", "id": "ID", "df": "df", "std": "std.",
+}
+
+
 def is_p_column(name: str) -> bool:
     """True for a column holding p values (``p_value``, ``p``, ``chi2_p``, ``p_adj`` …)."""
     return bool(_P_NAME.search(str(name).lower()))
@@ -67,7 +76,7 @@ def label(name: Any) -> str:
         return LABELS[text]
     if text.isupper() or " " in text:
         return text  # construct names (SAT, LOY) and labels already in words
-    return text.replace("_", " ")
+    return " ".join(TOKENS.get(t, t) for t in text.split("_"))
 
 
 def format_p(v: float) -> str:
