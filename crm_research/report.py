@@ -150,9 +150,10 @@ def show_figure(fig: Any, name: str, caption: str | None = None) -> None:
     """Save a matplotlib figure as ``figures/<name>.png`` at 2× pixel density, display it
     embedded with its caption (the renderer uses the caption as alt text), close it.
 
-    Warns (UserWarning) when the figure's smallest text would show below 9 pt because the figure
-    is wider than the report column. Returns None (a cell ending in this call shows the figure
-    once, not also a path)."""
+    Text below 9 pt in a figure that is shown at full size is raised to 9 pt; a figure wider
+    than the report column is shrunk by the browser, and then a UserWarning says how small its
+    smallest text shows (make such a figure narrower). Returns None (a cell ending in this call
+    shows the figure once, not also a path)."""
     import warnings
 
     import matplotlib.pyplot as plt
@@ -161,6 +162,8 @@ def show_figure(fig: Any, name: str, caption: str | None = None) -> None:
     figures = output_dir() / "figures"
     figures.mkdir(parents=True, exist_ok=True)
     theme.words_in_labels(fig)
+    if theme.display_scale(float(fig.get_size_inches()[0])) >= 1.0:
+        theme.raise_small_text(fig)  # shown at full size: text of at least 9 pt
     buf = io.BytesIO()
     fig.savefig(buf, format="png", bbox_inches="tight", dpi=theme.SAVE_DPI,
                 metadata={"Software": None})

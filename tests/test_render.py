@@ -239,3 +239,15 @@ def test_tidy_checks_table_with_not_applicable():
     assert "passed" not in re.findall(r"<th scope='col'[^>]*>(.*?)</th>", html)
     assert html.count("class='num fail'") == 1 and "not applicable" not in html
     assert "<td class='num'>n/a</td>" in html
+
+
+def test_small_text_is_raised_to_9pt_in_figures_shown_at_full_size(out, monkeypatch):
+    monkeypatch.setattr("IPython.display.display", lambda *a, **k: None)
+    report.apply_style()
+    fig, ax = plt.subplots(figsize=(6, 3))
+    ax.plot([1, 2], [1, 2], label="a")
+    ax.legend(fontsize=7)
+    note = ax.text(1, 1, "note", fontsize=6)
+    report.show_figure(fig, "small")
+    assert note.get_fontsize() == theme.MIN_FONT_PT
+    assert ax.get_legend().get_texts()[0].get_fontsize() == theme.MIN_FONT_PT

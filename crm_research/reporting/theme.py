@@ -131,3 +131,19 @@ def words_in_labels(fig: Any) -> None:
     suptitle = getattr(fig, "_suptitle", None)
     if suptitle is not None and _CODE_NAME.search(suptitle.get_text()):
         suptitle.set_text(words(suptitle.get_text()))
+
+
+def raise_small_text(fig: Any, minimum: float = MIN_FONT_PT) -> int:
+    """Set every visible text of ``fig`` smaller than ``minimum`` pt to ``minimum`` (for a
+    figure shown at full size this is the display size); returns how many were raised."""
+    raised = 0
+    for text in fig.findobj(lambda o: hasattr(o, "get_fontsize") and hasattr(o, "set_fontsize")
+                            and hasattr(o, "get_text")):
+        try:
+            if text.get_visible() and str(text.get_text()).strip() and \
+                    float(text.get_fontsize()) < minimum - 0.05:
+                text.set_fontsize(minimum)
+                raised += 1
+        except (AttributeError, TypeError, ValueError):
+            continue
+    return raised
