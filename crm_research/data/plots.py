@@ -17,18 +17,22 @@ def overview_figure(name: str, df: pd.DataFrame) -> Figure:
     column; table → the table's numeric columns against its first column.
     """
     kind = info_of(name).kind
-    fig, axes = plt.subplots(1, 2, figsize=(10, 3.6))
     if kind == "survey":
         num = df.select_dtypes("number")
         items = [c for c in num.columns if num[c].max() <= 10 and num[c].nunique() <= 11]
-        means = num[items].mean()
-        axes[0].bar(range(len(items)), means.to_numpy(), color="#2b5d8a")
-        axes[0].set_xticks(range(len(items)), items, rotation=90, fontsize=6)
+        # one row per item, labels at full size (a figure 9 in wide shows at 100%)
+        fig, axes = plt.subplots(1, 2, figsize=(9, max(3.6, 0.2 * len(items) + 1.2)),
+                                 sharey=True)
+        rows = range(len(items))
+        axes[0].barh(rows, num[items].mean().to_numpy(), color="#0072B2")
+        axes[0].set_yticks(rows, items)
+        axes[0].invert_yaxis()
         axes[0].set_title("item means")
-        axes[1].bar(range(len(items)), num[items].isna().mean().to_numpy(), color="#b3261e")
-        axes[1].set_xticks(range(len(items)), items, rotation=90, fontsize=6)
+        axes[1].barh(rows, num[items].isna().mean().to_numpy(), color="#D55E00")
         axes[1].set_title("share missing per item")
+        axes[1].set_xlim(0, max(0.05, float(num[items].isna().mean().max()) * 1.1))
     elif kind == "transactions":
+        fig, axes = plt.subplots(1, 2, figsize=(9, 3.6))
         date_col = next(c for c in df.columns if pd.api.types.is_datetime64_any_dtype(df[c]))
         value_col = "value" if "value" in df.columns else "line_value"
         monthly = df.groupby(df[date_col].dt.to_period("M")).size()
@@ -37,9 +41,10 @@ def overview_figure(name: str, df: pd.DataFrame) -> Figure:
         axes[0].tick_params(axis="x", rotation=45)
         vals = df[value_col]
         vals = vals[(vals > 0) & (vals < vals.quantile(0.99))]
-        axes[1].hist(vals, bins=50, color="#2b5d8a")
+        axes[1].hist(vals, bins=50, color="#0072B2")
         axes[1].set_title(f"{value_col} (positive, below 99th pct)")
     elif kind == "table":
+        fig, axes = plt.subplots(1, 2, figsize=(9, 3.6))
         x = df.columns[0]
         for c in df.columns[1:]:
             axes[0].plot(df[x], df[c], marker="o", label=c)
@@ -48,14 +53,16 @@ def overview_figure(name: str, df: pd.DataFrame) -> Figure:
         axes[1].axis("off")
     else:
         miss = df.isna().mean()
-        axes[0].barh(range(len(miss)), miss.to_numpy(), color="#b3261e")
-        axes[0].set_yticks(range(len(miss)), [str(c) for c in miss.index], fontsize=6)
+        fig, axes = plt.subplots(1, 2, figsize=(9, max(3.6, 0.2 * len(miss) + 1.2)))
+        axes[0].barh(range(len(miss)), miss.to_numpy(), color="#D55E00")
+        axes[0].set_yticks(range(len(miss)), [str(c) for c in miss.index])
+        axes[0].invert_yaxis()
         axes[0].set_title("share missing per column")
         outcome = next((c for c in ("churn", "reacquire", "acquisition", "churned", "conversion",
                                     "visit") if c in df.columns), None)
         if outcome is not None:
             counts = df[outcome].astype(int).value_counts().sort_index()
-            axes[1].bar([str(i) for i in counts.index], counts.to_numpy(), color="#2b5d8a")
+            axes[1].bar([str(i) for i in counts.index], counts.to_numpy(), color="#0072B2")
             axes[1].set_title(f"{outcome}: counts")
         else:
             axes[1].axis("off")
