@@ -173,7 +173,8 @@ class _Spark:
         self.spark = spark or SparkSession.getActiveSession() or (
             SparkSession.builder.appName("crm-research")
             .config("spark.sql.session.timeZone", "UTC")
-            .config("spark.ui.enabled", "false").getOrCreate())
+            .config("spark.ui.enabled", "false")
+            .config("spark.ui.showConsoleProgress", "false").getOrCreate())
 
     def source(self, view: str, src: pd.DataFrame | list[str], cols: dict[str, str | None]):
         from pyspark.sql import functions as F
