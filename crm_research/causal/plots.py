@@ -128,7 +128,7 @@ def plot_method_check(draws: pd.DataFrame, outcomes: Sequence[str] | None = None
     outs = list(dict.fromkeys(draws["outcome"])) if outcomes is None else list(outcomes)
     if not outs:
         raise ParameterError("plot_method_check: no outcomes to plot")
-    fig = Figure(figsize=(3.2 * len(outs) + 0.6, 3.8), layout="constrained")
+    fig = Figure(figsize=(min(9.0, 2.9 * len(outs) + 0.4), 3.8), layout="constrained")
     axes = np.atleast_1d(fig.subplots(1, len(outs)))
     for ax, y in zip(axes, outs, strict=True):
         d = draws[(draws["outcome"] == y) & np.isfinite(draws["estimate"])]
@@ -139,11 +139,11 @@ def plot_method_check(draws: pd.DataFrame, outcomes: Sequence[str] | None = None
                    tick_labels=methods)
         ax.axhline(float(d["truth"].iloc[0]), color="C3", ls="--", lw=1.0,
                    label="experiment")
-        ax.set_title(_label(y), fontsize=9)
-        ax.tick_params(axis="x", labelsize=8)
+        ax.set_title(_label(y))
+        ax.tick_params(axis="x", labelrotation=30)
     axes[0].set_ylabel("estimated effect")
-    axes[0].legend(loc="best", fontsize=7)
-    fig.suptitle(title, fontsize=10)
+    axes[0].legend(loc="best")
+    fig.suptitle(title)
     return fig
 
 
@@ -154,41 +154,39 @@ def plot_overlap_grid(propensity: dict[str, tuple[np.ndarray, np.ndarray]], bins
         raise ParameterError("plot_overlap_grid: no propensities given")
     names = list(propensity)
     nrows = int(np.ceil(len(names) / ncols))
-    fig = Figure(figsize=(3.2 * min(ncols, len(names)) + 0.4, 2.6 * nrows + 0.4),
-                 layout="constrained")
+    fig = Figure(figsize=(2.9 * min(ncols, len(names)) + 0.3, 2.6 * nrows + 0.4),
+                 layout="constrained")  # ≤ 9 in wide: shown at full size, text ≥ 9 pt
     axes = np.atleast_1d(fig.subplots(nrows, min(ncols, len(names)))).ravel()
     edges = np.linspace(0.0, 1.0, bins + 1)
     for ax, name in zip(axes, names, strict=False):
         e, t = (np.asarray(a, dtype=float) for a in propensity[name])
         _mirrored_histogram(ax, e, t, edges, ("treated", "control"), axis_lw=0.6)
-        ax.set_title(_label(name), fontsize=9)
-        ax.tick_params(labelsize=7)
+        ax.set_title(_label(name))
     for ax in axes[len(names):]:
         ax.set_visible(False)
-    axes[0].legend(fontsize=7, loc="upper left")
-    fig.supxlabel("propensity", fontsize=9)
+    axes[0].legend(loc="upper left")
+    fig.supxlabel("propensity")
     return fig
 
 
-def plot_balance_grid(balance: pd.DataFrame, threshold: float = 0.1, ncols: int = 3) -> Figure:
+def plot_balance_grid(balance: pd.DataFrame, threshold: float = 0.1, ncols: int = 2) -> Figure:
     """Love plots (|SMD| before hollow, after filled) per treatment of a balance table with a
     ``treatment`` column (as from ``observational_effects``)."""
     _need(balance, ["treatment", "covariate", "smd_before", "smd_after"], "plot_balance_grid")
     names = list(dict.fromkeys(balance["treatment"]))
     nrows = int(np.ceil(len(names) / ncols))
     n_cov = int(balance.groupby("treatment").size().max())
-    fig = Figure(figsize=(4.2 * min(ncols, len(names)) + 0.6,
-                          nrows * (0.22 * n_cov + 1.0) + 0.4), layout="constrained")
+    fig = Figure(figsize=(4.2 * min(ncols, len(names)) + 0.4,  # ≤ 9 in wide at 2 columns
+                          nrows * (0.24 * n_cov + 1.0) + 0.4), layout="constrained")
     axes = np.atleast_1d(fig.subplots(nrows, min(ncols, len(names)))).ravel()
     for ax, name in zip(axes, names, strict=False):
         b = balance[balance["treatment"] == name].reset_index(drop=True)
-        _love_plot(ax, b, threshold, "weighted", size=16, fontsize=6)
-        ax.set_title(_label(name), fontsize=9)
-        ax.tick_params(axis="x", labelsize=7)
+        _love_plot(ax, b, threshold, "weighted", size=16, fontsize=9)
+        ax.set_title(_label(name))
     for ax in axes[len(names):]:
         ax.set_visible(False)
-    axes[0].legend(fontsize=7, loc="lower right")
-    fig.supxlabel("|standardised mean difference|", fontsize=9)
+    axes[0].legend(loc="lower right")
+    fig.supxlabel("|standardised mean difference|")
     return fig
 
 
