@@ -20,6 +20,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
+from matplotlib.ticker import FuncFormatter
 
 from crm_research.errors import ParameterError
 
@@ -48,6 +49,9 @@ def _mirrored_histogram(ax: Any, e: np.ndarray, t: np.ndarray, edges: np.ndarray
                label=label)
     ax.axhline(0, color="black", lw=axis_lw)
     ax.set_xlim(0, 1)
+    # densities are positive both ways: the control side is drawn downwards, not negative
+    ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _pos: f"{abs(v):g}"))
+    ax.set_ylabel(f"density ({labels[1].split(' (')[0]} below)")
 
 
 def _love_plot(ax: Any, b: pd.DataFrame, threshold: float, after_label: str,
@@ -77,7 +81,6 @@ def plot_propensity_overlap(propensity: np.ndarray, treated: np.ndarray, bins: i
                         (f"treated (n={int((t == 1).sum())})",
                          f"control (n={int((t == 0).sum())})"), axis_lw=0.8)
     ax.set_xlabel("estimated propensity P(treated | covariates)")
-    ax.set_ylabel("density (control mirrored)")
     ax.set_title(title)
     ax.legend(loc="upper right", fontsize=8)
     return fig
