@@ -16,8 +16,8 @@ from __future__ import annotations
 import re
 from typing import Any
 
-OKABE_ITO = ["#0072B2", "#E69F00", "#009E73", "#D55E00", "#56B4E9", "#CC79A7", "#F0E442",
-             "#000000"]
+OKABE_ITO = ["#0072B2", "#E69F00", "#009E73", "#D55E00", "#CC79A7", "#56B4E9", "#000000",
+             "#F0E442"]  # yellow last: the palette's one low-contrast colour on white
 DISPLAY_DPI = 100
 SAVE_DPI = 200
 MAX_DISPLAY_PX = 900

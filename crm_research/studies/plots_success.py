@@ -36,20 +36,22 @@ def power_figure(power: pd.DataFrame, target_power: float = 0.8) -> plt.Figure:
     """Share of replicates with a significant path by sample size, one line per path
     (Monte-Carlo standard errors as error bars); paths whose true value is 0 are dashed
     (their line is the rejection rate under the null)."""
-    fig, ax = plt.subplots(figsize=(8.5, 4.6))
-    for (s, t), g in power.groupby(["source", "target"], sort=False):
+    fig, ax = plt.subplots(figsize=(8.0, 5.4))
+    markers = ["o", "s", "^", "D", "v", "P", "X", "*", "h", "<", ">"]
+    for k, ((s, t), g) in enumerate(power.groupby(["source", "target"], sort=False)):
         g = g.sort_values("n")
         null = float(g["true"].iloc[0]) == 0.0
-        ax.errorbar(g["n"], g["power"], yerr=g["power_mc_se"], marker="o", capsize=2,
-                    ls="--" if null else "-", lw=1.2,
-                    label=f"{s} → {t} ({g['true'].iloc[0]:.2f})")
+        # colour-blind-safe cycle of the project theme; a marker per path tells repeats apart
+        ax.errorbar(g["n"], g["power"], yerr=g["power_mc_se"], marker=markers[k % len(markers)],
+                    capsize=2, ls="--" if null else "-", lw=1.2,
+                    label=f"{s} → {t} (true {g['true'].iloc[0]:.2f})")
     ax.axhline(target_power, color="grey", lw=0.8, ls=":")
     ax.axhline(0.05, color="grey", lw=0.8, ls=":")
     ax.set_ylim(-0.02, 1.02)
     ax.set_xlabel("number of firms")
     ax.set_ylabel("share of replicates with p < alpha")
     ax.set_title("Power of the path tests (Monte Carlo)")
-    ax.legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.01, 1.0))
+    ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.16), ncol=3, frameon=False)
     fig.tight_layout()
     return fig
 
