@@ -251,3 +251,13 @@ def test_small_text_is_raised_to_9pt_in_figures_shown_at_full_size(out, monkeypa
     report.show_figure(fig, "small")
     assert note.get_fontsize() == theme.MIN_FONT_PT
     assert ax.get_legend().get_texts()[0].get_fontsize() == theme.MIN_FONT_PT
+
+
+def test_rtl_runs_keep_their_brackets_and_contents_are_not_double_escaped():
+    assert render.mark_rtl("<td>مدیریت مشتری (همکارانه)</td>") == \
+        "<td><span lang='fa' dir='rtl'>مدیریت مشتری (همکارانه)</span></td>"
+    nb = {"cells": [{"cell_type": "markdown",
+                     "source": "# T\n## Pareto (\"80/20\") and Keen's factors"}]}
+    html = render.notebook_to_html(nb, "T")
+    toc = html[html.index("<nav"):html.index("</nav>")]
+    assert "&amp;quot;" not in toc and "&amp;#x27;" not in toc and "80/20" in toc

@@ -34,7 +34,8 @@ _TAG = re.compile(r"<[^>]+>")
 _KF_HEADING = re.compile(r"\A\s*#{1,4}\s+(?:\d+\.?\s*)?key findings\s*\Z", re.I)
 _FIRST_H1 = re.compile(r"\A\s*#\s+(.+?)\s*(?:\n|\Z)")
 _ARABIC = "\u0600-\u06ff\u0750-\u077f\u08a0-\u08ff\ufb50-\ufdff\ufe70-\ufeff"
-_RTL_RUN = re.compile(f"[{_ARABIC}](?:[{_ARABIC}\u200c\u200f\\s\\d.,،؛:()«»-]*[{_ARABIC}])?")
+_RTL_RUN = re.compile(  # a run from its opening bracket to its closing bracket/punctuation
+    f"[(«]*[{_ARABIC}](?:[{_ARABIC}\u200c\u200f\\s\\d.,،؛:()«»/-]*[{_ARABIC}])?[)»]*[،؛؟]?")
 _SKIP_RTL = ("pre", "code", "style", "title", "script")
 
 _markdown = mistune.create_markdown(escape=False, plugins=["table", "strikethrough"])
@@ -190,7 +191,7 @@ def notebook_to_html(nb: dict[str, Any], title: str, header_html: str = "",
     content = _number(content, "tnum", "Table")
     content = _number(content, "fnum", "Figure")
     toc_html = "".join(
-        f"<li class='l{lvl}'><a href='#{slug}'>{html.escape(text, quote=False)}</a></li>"
+        f"<li class='l{lvl}'><a href='#{slug}'>{text}</a></li>"  # heading HTML, tags removed
         for lvl, slug, text in toc if lvl <= 3
     )
     back = (f"<p class='back'><a href='{html.escape(back_link)}'>← All reports</a></p>"
