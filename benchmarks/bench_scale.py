@@ -73,17 +73,24 @@ def bench_study(tmp: Path) -> None:
 
 
 def bench_2m() -> None:
-    from crm_research.data.sql import TransactionLog
+    from crm_research.data.sql import TransactionLog, compose
     from crm_research.data.transactions import summarize_transactions
 
     log = synthetic_log(2_000_000)
     t_pd, _ = best_of(lambda: summarize_transactions(log, time_unit="W"))
     one = TransactionLog(log, "duckdb", threads=1)
     t_1, _ = best_of(lambda: one.summary(time_unit="W"))
+    c = one.checks()
+    sql = compose("summary", ["occasions", "calibration", "holdout"], txn=one._txn,
+                  end=int(c["last_dnum"]), cal=int(c["last_dnum"]), unit=7.0)
+    con = one.engine.con
+    t_q, _ = best_of(lambda: con.execute(f"CREATE OR REPLACE TEMP TABLE s AS {sql}"))
     allt = TransactionLog(log, "duckdb")
     t_all, _ = best_of(lambda: allt.summary(time_unit="W"))
-    print(f"2M-row summary: pandas {t_pd:.3f} s, DuckDB 1 thread {t_1:.3f} s "
-          f"(pandas/DuckDB-1-thread = {t_pd / t_1:.2f}), DuckDB all threads {t_all:.3f} s")
+    print(f"2M-row summary: pandas {t_pd:.3f} s, DuckDB 1 thread {t_1:.3f} s incl. the fetch "
+          f"into pandas ({t_q:.3f} s for the query alone; pandas/DuckDB-1-thread = "
+          f"{t_pd / t_1:.2f}, against the query alone {t_pd / t_q:.2f}), DuckDB all threads "
+          f"{t_all:.3f} s")
 
 
 GENERATE = """

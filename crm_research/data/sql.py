@@ -125,8 +125,10 @@ class _DuckDB:
             self.con.execute(f"SET memory_limit = '{_literal(memory_limit)}'")
         if threads:
             self.con.execute(f"SET threads = {int(threads)}")
-        self._tmp = temp_directory or tempfile.mkdtemp(prefix="crm-duckdb-")
-        self.con.execute(f"SET temp_directory = '{_literal(self._tmp)}'")
+        # spill folder, removed with this object (or by close())
+        self._tmp = None if temp_directory else tempfile.TemporaryDirectory(prefix="crm-duckdb-")
+        folder = temp_directory or self._tmp.name
+        self.con.execute(f"SET temp_directory = '{_literal(folder)}'")
         self.con.execute("CREATE OR REPLACE TEMP MACRO unix_date(d) AS "
                          "(CAST(d AS DATE) - DATE '1970-01-01')")
 
@@ -154,6 +156,8 @@ class _DuckDB:
 
     def close(self) -> None:
         self.con.close()
+        if self._tmp is not None:
+            self._tmp.cleanup()
 
 
 class _Spark:
@@ -167,9 +171,10 @@ class _Spark:
         except ImportError as exc:
             raise ParameterError("engine='spark' needs pyspark: pip install "
                                  "'crm-research[spark]' (and Java 17+)") from exc
+        from py4j.protocol import Py4JJavaError
         from pyspark.errors import PySparkException
 
-        self._error = PySparkException
+        self._error = (PySparkException, Py4JJavaError)
         self.spark = spark or SparkSession.getActiveSession() or (
             SparkSession.builder.appName("crm-research")
             .config("spark.sql.session.timeZone", "UTC")
