@@ -83,7 +83,9 @@ ul.studies .title{font-size:1.1em;font-weight:600}
 ul.studies .purpose{color:#2f3b4a;margin:.15em 0}
 ul.studies .headline{margin:.2em 0;padding-left:.6em;border-left:3px solid #2b5d8a}
 ul.studies .meta{font-size:.82em;color:#55606e;overflow-wrap:anywhere}
-@media (max-width:600px){.page{padding:.6em .8em 3em}header.report h1{font-size:1.35em}}
+@media (max-width:600px){.page{padding:.6em .8em 3em}header.report h1{font-size:1.35em}
+table.data tbody th{min-width:7.5em;max-width:40vw;white-space:normal;overflow-wrap:break-word}
+table.data td.long{min-width:13em}}
 @media print{
 body{background:#fff;font-size:10.5pt}
 .page{max-width:none;padding:0;display:block}
