@@ -106,8 +106,9 @@ def show_table(df: pd.DataFrame, name: str, caption: str | None = None,
     The CSV carries the full table with full float precision. The displayed table is formatted
     from each column's meaning (:mod:`crm_research.reporting.tables`: thousands separators,
     p values as ``< 0.001``, no scientific notation, threshold flags as highlighted cells) and
-    escaped; a shortened table links its full CSV. ``index`` defaults to writing the index
-    only when it is not a plain RangeIndex. ``display_columns`` shows only those columns (long
+    escaped; a shortened table links its full CSV. ``index`` defaults to writing (and showing)
+    the index only when it means something: named, or labels (not the unnamed row positions
+    left over from filtering). ``display_columns`` shows only those columns (long
     text such as sources and notes stays in the CSV); ``first_columns`` moves key result
     columns to the front. ``float_digits`` is accepted for compatibility and ignored (decimals
     follow the column's magnitude). Returns None, so that a call ending a notebook cell does
@@ -120,7 +121,7 @@ def show_table(df: pd.DataFrame, name: str, caption: str | None = None,
     _check_name(name)
     folder = output_dir() / "tables"
     folder.mkdir(parents=True, exist_ok=True)
-    write_index = (not isinstance(df.index, pd.RangeIndex)) if index is None else index
+    write_index = tables.meaningful_index(df.index) if index is None else index
     df.to_csv(folder / f"{name}.csv", index=write_index, float_format="%.10g",
               lineterminator="\n")
     shown = df if len(df) <= max_rows else df.head(max_rows)

@@ -261,3 +261,16 @@ def test_rtl_runs_keep_their_brackets_and_contents_are_not_double_escaped():
     html = render.notebook_to_html(nb, "T")
     toc = html[html.index("<nav"):html.index("</nav>")]
     assert "&amp;quot;" not in toc and "&amp;#x27;" not in toc and "80/20" in toc
+
+
+def test_stray_integer_index_is_neither_shown_nor_written(out, monkeypatch):
+    shown = []
+    monkeypatch.setattr(report, "_display", lambda obj: shown.append(obj._repr_html_()))
+    df = pd.DataFrame({"claim": ["a", "b", "c"], "x": [1, 2, 3]}).iloc[[0, 2]]
+    report.show_table(df, "filtered")
+    assert list(pd.read_csv(out / "tables" / "filtered.csv").columns) == ["claim", "x"]
+    assert re.findall(r"<th scope='col'[^>]*>(.*?)</th>", shown[0]) == ["claim", "x"]
+    labelled = pd.DataFrame({"r2": [0.5]}, index=pd.Index(["SAT"], name="construct"))
+    report.show_table(labelled, "r2")
+    assert list(pd.read_csv(out / "tables" / "r2.csv").columns) == ["construct", "r2"]
+    assert "SAT" in shown[1]

@@ -173,6 +173,17 @@ def _failed(v: Any) -> bool:
     return not _missing(v) and not bool(v)
 
 
+def meaningful_index(index: pd.Index) -> bool:
+    """True if the index carries information worth a column: it has a name (or names), or
+    holds labels; False for a RangeIndex and for the unnamed integer positions left over from
+    filtering rows (a "stray index")."""
+    if isinstance(index, pd.MultiIndex):
+        return True
+    if index.name is not None:
+        return True
+    return not (isinstance(index, pd.RangeIndex) or pd.api.types.is_integer_dtype(index))
+
+
 def find_flags(df: pd.DataFrame) -> list[Flag]:
     """Boolean ``X_ok``/``X_ok_N`` columns (and bare ``ok``/``passed``, which check ``value``);
     ``target`` is ``X`` when the table has it (``vif_ok_5`` → ``vif``), else None (the rule is
@@ -198,8 +209,10 @@ def table_html(df: pd.DataFrame, caption: str | None = None, *, name: str | None
     cells with a legend; ``first_columns`` are moved to the front (key results first).
     """
     shown = df.copy()
-    if not isinstance(shown.index, pd.RangeIndex):
+    if meaningful_index(shown.index):
         shown = shown.reset_index()
+    else:
+        shown = shown.reset_index(drop=True)
     shown.columns = [str(c) for c in shown.columns]
     order = [c for c in first_columns if c in shown.columns]
     shown = shown[order + [c for c in shown.columns if c not in order]]
