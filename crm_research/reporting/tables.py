@@ -45,6 +45,8 @@ _BADGE_CLASS = {
     "contradicted": "bad", "failed": "bad", "fail": "bad", "no": "bad",
     "depends": "mixed", "partly supported": "mixed", "warning": "mixed",
     "not testable with these data": "none", "not testable": "none", "not applicable": "none",
+    "converged": "good", "boundary": "mixed", "iteration limit": "bad", "time limit": "bad",
+    "not converged": "bad", "error": "bad", "skipped": "none",
 }
 LABELS = {
     "p_value": "p", "std_error": "SE", "ci_low": "CI low", "ci_high": "CI high", "n": "n",
