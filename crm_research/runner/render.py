@@ -79,7 +79,10 @@ def _figure(data: dict[str, Any], meta: dict[str, Any]) -> str:
     info = meta.get(FIGURE_META) or meta.get("image/png") or {}
     caption = str(info.get("caption") or "")
     name = str(info.get("name") or "")
-    alt = caption or _join(data.get("text/plain", "")).strip("'\"") or name or "figure"
+    plain = _join(data.get("text/plain", "")).strip("'\"")
+    if plain.startswith("<Figure"):  # matplotlib's repr, not a description
+        plain = ""
+    alt = caption or plain or name.replace("_", " ") or "chart without a caption"
     width = info.get("width")
     size = f" width='{int(width)}'" if isinstance(width, int | float) and width > 0 else ""
     anchor = f" id='fig-{html.escape(name)}'" if name else ""
