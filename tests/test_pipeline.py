@@ -39,7 +39,7 @@ def test_toy_run_writes_every_promised_file(toy_notebooks, tmp_path):
     assert "data:image/png;base64," in html
     assert "http://" not in html and "https://" not in html  # renders offline
     assert "class='toc'" in html and "href='#section-one'" in html
-    assert "<details class='code'>" in html  # code folded
+    assert "<pre class='code'>" in html and html.count("id='show-code'") == 1  # one code switch
     assert "types int str float" in html  # types reached the kernel as declared
     assert len(pd.read_csv(folder / "tables/draws.csv")) == 4
     nb = json.loads((folder / "executed.ipynb").read_text())
