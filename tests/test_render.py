@@ -274,3 +274,9 @@ def test_stray_integer_index_is_neither_shown_nor_written(out, monkeypatch):
     report.show_table(labelled, "r2")
     assert list(pd.read_csv(out / "tables" / "r2.csv").columns) == ["construct", "r2"]
     assert "SAT" in shown[1]
+
+
+def test_decimals_no_more_than_the_values_have():
+    assert tables.format_column(pd.Series([8.0, 7.5, 7.0], name="median")) == ["8.0", "7.5", "7.0"]
+    assert tables.format_column(pd.Series([0.25, 0.5], name="share")) == ["0.25", "0.50"]
+    assert tables.format_column(pd.Series([0.1234, 0.5], name="x")) == ["0.123", "0.500"]

@@ -111,6 +111,16 @@ def _decimals_for(values: np.ndarray) -> int:
     return 3
 
 
+def _exact_decimals(values: np.ndarray, most: int) -> int:
+    """Fewest decimals (≤ ``most``) that show every value exactly: medians 7.5 and 8 as "7.5"
+    and "8.0" rather than "7.500" and "8.000"."""
+    finite = values[np.isfinite(values)]
+    for d in range(most + 1):
+        if np.all(np.abs(finite - np.round(finite, d)) <= 1e-9 * np.maximum(1.0, np.abs(finite))):
+            return max(d, 1) if d < most else d
+    return most
+
+
 def _is_int_valued(values: np.ndarray) -> bool:
     finite = values[np.isfinite(values)]
     return finite.size > 0 and bool(np.all(finite == np.round(finite))) and \
@@ -132,7 +142,7 @@ def format_column(series: pd.Series) -> list[str]:
     if name in ("value", "statistic_value"):  # mixed statistics: counts stay whole
         return ["" if math.isnan(v) else _thousands(v, 0) if v == round(v) and abs(v) >= 1
                 else _thousands(v, _decimals_for(np.array([v]))) for v in values]
-    dec = _decimals_for(values)
+    dec = _exact_decimals(values, _decimals_for(values))
     return ["" if math.isnan(v) else ("∞" if v > 0 else "−∞") if math.isinf(v)
             else _thousands(v, dec) for v in values]
 
