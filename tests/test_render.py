@@ -280,3 +280,18 @@ def test_decimals_no_more_than_the_values_have():
     assert tables.format_column(pd.Series([8.0, 7.5, 7.0], name="median")) == ["8.0", "7.5", "7.0"]
     assert tables.format_column(pd.Series([0.25, 0.5], name="share")) == ["0.25", "0.50"]
     assert tables.format_column(pd.Series([0.1234, 0.5], name="x")) == ["0.123", "0.500"]
+
+
+def test_path_diagram_of_a_plsc_bootstrap_shows_plsc_numbers():
+    from crm_research.data.datasets import load
+    from crm_research.sem.pls.plsc import bootstrap_model
+
+    boot = bootstrap_model(load("ecsi_satisfaction"), "ecsi_satisfaction", estimator="plsc",
+                           n_boot=10, seed=2)
+    fig = pd_mod.path_diagram(boot)
+    texts = [t.get_text() for t in fig.findobj(matplotlib.text.Text)]
+    plt.close(fig)
+    row = boot.r_squared.iloc[0]
+    assert f"{row['construct']}\nR² = {row['estimate']:.2f}" in texts
+    first = boot.paths.iloc[0]
+    assert f"{first['estimate']:.2f}{pd_mod.stars(first['p_value'])}" in texts

@@ -135,8 +135,13 @@ def _parts(result: Any) -> tuple[list[str], pd.DataFrame, dict[str, float], pd.D
             raise ParameterError("path_diagram: expected a PLS result (estimate_pls) or its "
                                  f"bootstrap (bootstrap_pls); got {type(result).__name__}")
     paths = (result.paths if result is not est else est.paths).copy()
-    r2 = {str(c): float(v) for c, v in zip(est.r_squared["construct"], est.r_squared["r2"],
-                                          strict=True) if pd.notna(v)}
+    r2_table = getattr(result, "r_squared", None)
+    if result is not est and isinstance(r2_table, pd.DataFrame) and "estimate" in r2_table:
+        r2_col = r2_table["estimate"]  # the bootstrap's own estimator (PLS or PLSc)
+    else:
+        r2_table, r2_col = est.r_squared, est.r_squared["r2"]
+    r2 = {str(c): float(v) for c, v in zip(r2_table["construct"], r2_col, strict=True)
+          if pd.notna(v)}
     nodes = list(est.spec.construct_names)
     nodes += [n for n in pd.unique(paths[["source", "target"]].to_numpy().ravel())
               if n not in nodes]
@@ -145,7 +150,8 @@ def _parts(result: Any) -> tuple[list[str], pd.DataFrame, dict[str, float], pd.D
 
 def path_diagram(result: Any, show_items: bool = False, title: str | None = None) -> plt.Figure:
     """The path diagram of a fitted PLS model (``estimate_pls``) or of its bootstrap
-    (``bootstrap_pls``, which adds the significance marks).
+    (``bootstrap_pls``, or ``plsc.bootstrap_model`` for PLSc: coefficients and R² of that
+    estimator, with significance marks).
 
     Each arrow carries the standardised path coefficient (2 decimals) and its stars; each
     endogenous construct shows its R². ``show_items`` draws the indicators in a row under their
