@@ -185,9 +185,10 @@ def path_diagram(result: Any, show_items: bool = False, title: str | None = None
     ax.set_position((0, 0, 1, 1))
     ax.set_aspect("equal")
     ax.axis("off")
+    shapes: dict[str, Ellipse] = {}
     for n in nodes:
         x, y = centre(n)
-        ax.add_patch(Ellipse((x, y), NODE_W, NODE_H, facecolor=NODE_FILL,
+        shapes[n] = ax.add_patch(Ellipse((x, y), NODE_W, NODE_H, facecolor=NODE_FILL,
                              edgecolor=EDGE_COLOUR, lw=1.2, zorder=3))
         text = fence(n) if n in r2 else display_text("{}", n)
         if n in r2:
@@ -204,8 +205,8 @@ def path_diagram(result: Any, show_items: bool = False, title: str | None = None
                                 connectionstyle=f"arc3,rad={rad}", color=EDGE_COLOUR,
                                 lw=1.0 + 2.0 * min(abs(float(est)), 1.0), zorder=2,
                                 shrinkA=0, shrinkB=0)
-        arrow.set_patchA(Ellipse((x0, y0), NODE_W, NODE_H))
-        arrow.set_patchB(Ellipse((x1, y1), NODE_W, NODE_H))
+        arrow.set_patchA(shapes[s])  # drawn patches: the arrow stops at their outline
+        arrow.set_patchB(shapes[t])
         ax.add_patch(arrow)
         others = [ln for k, ln in enumerate(lines) if edges[k] != (s, t)]
         mx, my = _label_spot((x0, y0), (x1, y1), rad, list(centres.values()), taken, others)
