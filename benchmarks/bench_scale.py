@@ -73,7 +73,7 @@ def bench_study(tmp: Path) -> None:
 
 
 def bench_2m() -> None:
-    from crm_research.data.sql import TransactionLog, compose
+    from crm_research.data.sql import TransactionLog
     from crm_research.data.transactions import summarize_transactions
 
     log = synthetic_log(2_000_000)
@@ -81,8 +81,8 @@ def bench_2m() -> None:
     one = TransactionLog(log, "duckdb", threads=1)
     t_1, _ = best_of(lambda: one.summary(time_unit="W"))
     c = one.checks()
-    sql = compose("summary", ["occasions", "calibration", "holdout"], txn=one._txn,
-                  end=int(c["last_dnum"]), cal=int(c["last_dnum"]), unit=7.0)
+    sql = one.sql_text("summary", ["occasions", "calibration", "holdout"],
+                       end=int(c["last_dnum"]), cal=int(c["last_dnum"]), unit=7.0)
     con = one.engine.con
     t_q, _ = best_of(lambda: con.execute(f"CREATE OR REPLACE TEMP TABLE s AS {sql}"))
     allt = TransactionLog(log, "duckdb")

@@ -295,10 +295,14 @@ class TransactionLog:
             raise DataError(f"transaction log {self.describe}: {self.engine.name} could not "
                             f"{what} it (columns {self.columns}): {msg}") from exc
 
+    def sql_text(self, final: str, ctes: Sequence[str] = (), **params: object) -> str:
+        """The SQL of block ``final`` (after the blocks ``ctes``) on this log's view."""
+        params.setdefault("txn", self._txn)
+        return compose(final, ctes, **params)
+
     def query(self, final: str, ctes: Sequence[str] = (), **params: object) -> pd.DataFrame:
         """Run block ``final`` (with the blocks ``ctes`` before it) on this log."""
-        params.setdefault("txn", self._txn)
-        sql = compose(final, ctes, **params)
+        sql = self.sql_text(final, ctes, **params)
         return self._run(lambda: self.engine.query(sql), "summarise")
 
     def checks(self) -> dict[str, object]:
@@ -395,8 +399,8 @@ class TransactionLog:
         (days since 1970-01-01). Returns ``path``."""
         unit = unit_days(time_unit)
         end, cal = self._days(observation_end, calibration_end)
-        sql = compose("summary", ["occasions", "calibration", "holdout"], txn=self._txn,
-                      end=end, cal=cal, unit=repr(unit))
+        sql = self.sql_text("summary", ["occasions", "calibration", "holdout"], end=end, cal=cal,
+                            unit=repr(unit))
         self._run(lambda: self.engine.write_parquet(sql, path), "write the summary of")
         return path
 
