@@ -113,3 +113,23 @@ def test_purpose_is_read_from_the_study_yaml(tmp_path):
     assert load_study(Path(path)).purpose == "Students start here."
     assert get_study.__module__ == "crm_research.runner.registry"
     assert "start here" in get_study("crm_primer").purpose.lower()
+
+
+def test_index_shows_purpose_headline_and_failed_checks(toy_notebooks, tmp_path):
+    import json
+
+    from crm_research.runner import pipeline
+
+    path = toy_notebooks / "toy.yaml"
+    path.write_text(path.read_text() + 'purpose: "For <testing> the index."\n')
+    out = tmp_path / "out"
+    (out / "toy").mkdir(parents=True)
+    (out / "toy" / "report.html").write_text("x")
+    (out / "_runs").mkdir()
+    (out / "_runs" / "toy.json").write_text(json.dumps({
+        "study": "toy", "status": "ok", "parameters": {}, "started": "2026-01-02T03:04:05+00:00",
+        "duration_s": 1.0, "headline": "Loyalty <rises>", "failed_checks": 2}))
+    index = pipeline.write_index(out).read_text()
+    assert "For &lt;testing&gt; the index." in index and "Loyalty &lt;rises&gt;" in index
+    assert "2 failed checks</span>" in index and "2026-01-02 03:04 UTC" in index
+    assert "name='viewport'" in index

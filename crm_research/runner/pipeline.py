@@ -319,6 +319,7 @@ def run_study(name: str, params: dict[str, Any] | None = None, out: str | Path =
     _write_notebook(executed, nb)
     findings = render.extract_findings(nb)
     record["headline"] = findings.get("headline") if findings else None
+    record["failed_checks"] = len(findings.get("failed_checks", [])) if findings else None
     (tmp / "report.html").write_text(
         render.notebook_to_html(
             nb, study.title + (f" — variant {variant}" if variant else ""),
@@ -445,7 +446,10 @@ def write_index(out: str | Path) -> Path:
             parts.append(f"<div class='purpose'>{html.escape(study.purpose)}</div>")
         headline = rec.get("headline") if rec and has_report else None
         if headline:
-            parts.append(f"<p class='headline'>{html.escape(headline)}</p>")
+            failed = rec.get("failed_checks") or 0
+            flag = (f" <span class='badge bad'>{failed} failed check{'s' if failed > 1 else ''}"
+                    "</span>" if failed else "")
+            parts.append(f"<p class='headline'>{html.escape(headline)}{flag}</p>")
         when = html.escape(rec.get("started", "")[:16].replace("T", " ")) if rec else ""
         dur = f"{rec.get('duration_s', 0):.1f} s" if rec else ""
         parts.append(f"<div class='meta'>{status} · <code>{html.escape(name)}</code>"
