@@ -91,10 +91,10 @@ body{background:#fff;font-size:10.5pt}
 .page{max-width:none;padding:0;display:block}
 nav.toc,pre.code,.switch,label.code-switch,details.answer,details.messages,.back{display:none}
 .table-wrap{overflow:visible;border:0}
-table.data{font-size:7.5pt;width:100%}
-table.data th,table.data td{max-width:none;white-space:normal;overflow-wrap:anywhere;
-position:static}
-table.data td.num{white-space:normal}
+table.data{font-size:7pt;width:100%}
+table.data th,table.data td{max-width:none;white-space:normal;overflow-wrap:break-word;
+position:static;padding:.15em .3em}
+table.data td.num{white-space:nowrap}
 figure,tr,section.key-findings{break-inside:avoid}
 h2,h3{break-after:avoid}
 a{color:inherit;text-decoration:none}
