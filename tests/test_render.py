@@ -295,3 +295,13 @@ def test_path_diagram_of_a_plsc_bootstrap_shows_plsc_numbers():
     assert f"{row['construct']}\nR² = {row['estimate']:.2f}" in texts
     first = boot.paths.iloc[0]
     assert f"{first['estimate']:.2f}{pd_mod.stars(first['p_value'])}" in texts
+
+
+def test_wide_tables_bring_the_result_column_next_to_the_labels():
+    cols = ["treatment", "outcome"] + [f"x{i}" for i in range(8)] + ["relative_lift"]
+    df = pd.DataFrame([["a", "b"] + list(range(9))], columns=cols)
+    heads = re.findall(r"<th scope='col' title='([^']*)'", tables.table_html(df))
+    assert heads[:3] == ["treatment", "outcome", "relative_lift"]
+    narrow = df[["treatment", "x0", "relative_lift"]]
+    heads = re.findall(r"<th scope='col' title='([^']*)'", tables.table_html(narrow))
+    assert heads == ["treatment", "x0", "relative_lift"]

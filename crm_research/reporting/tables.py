@@ -185,6 +185,27 @@ def _failed(v: Any) -> bool:
     return not _missing(v) and not bool(v)
 
 
+KEY_RESULTS = ("verdict", "estimate", "relative_lift", "power")
+WIDE = 9
+
+
+def key_first(columns: list[str], first: Sequence[str], df: pd.DataFrame) -> list[str]:
+    """Display order: ``first`` columns at the front; in a wide table (more than ``WIDE``
+    columns) the main result column (the first of ``KEY_RESULTS`` present) moves to just after
+    the leading label columns, so it is on screen next to the sticky key column."""
+    order = [c for c in first if c in columns]
+    rest = [c for c in columns if c not in order]
+    if not order and len(columns) > WIDE:
+        key = next((c for c in KEY_RESULTS if c in rest), None)
+        if key is not None:
+            labels = 0
+            while labels < len(rest) and not pd.api.types.is_numeric_dtype(df[rest[labels]]):
+                labels += 1
+            rest.remove(key)
+            rest.insert(min(labels, len(rest)), key)
+    return order + rest
+
+
 def meaningful_index(index: pd.Index) -> bool:
     """True if the index carries information worth a column: it has a name (or names), or
     holds labels; False for a RangeIndex and for the unnamed integer positions left over from
@@ -218,7 +239,8 @@ def table_html(df: pd.DataFrame, caption: str | None = None, *, name: str | None
 
     ``caption`` becomes ``<caption>`` (numbered by the renderer); ``csv_link`` adds a link to
     the full-precision CSV; threshold flags (see :func:`find_flags`) are drawn on their target
-    cells with a legend; ``first_columns`` are moved to the front (key results first).
+    cells with a legend; ``first_columns`` are moved to the front (else, in a wide table, the
+    main result column follows the label columns: :func:`key_first`).
     """
     shown = df.copy()
     if meaningful_index(shown.index):
@@ -226,8 +248,7 @@ def table_html(df: pd.DataFrame, caption: str | None = None, *, name: str | None
     else:
         shown = shown.reset_index(drop=True)
     shown.columns = [str(c) for c in shown.columns]
-    order = [c for c in first_columns if c in shown.columns]
-    shown = shown[order + [c for c in shown.columns if c not in order]]
+    shown = shown[key_first(list(shown.columns), first_columns, shown)]
     flags = find_flags(shown)
     hidden = {f.column for f in flags if f.target is not None}
     columns = [c for c in shown.columns if c not in hidden]
