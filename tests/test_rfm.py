@@ -56,3 +56,20 @@ def test_rfm_on_cdnow():
     assert summ["share_value"].sum() == pytest.approx(1.0)
     # R from days since last purchase: a lower score means an older last purchase
     assert sc.groupby("R")["recency_days"].mean().is_monotonic_decreasing
+
+
+def test_rfm_recency_ties_survive_floating_point_week_units():
+    """Equal day gaps computed from weeks (4 weeks = 28 days, 28/7 * 7 != 28 exactly) must be
+    one tie group: every customer with a 28-day gap gets the same R score."""
+    from crm_research.clv.rfm import rfm_scores
+
+    # days -> weeks as a summary stores them: (225/7 - 197/7) * 7 = 28.000000000000025
+    T = np.where(np.arange(50) % 2 == 0, 204 / 7, 225 / 7)
+    recency = np.where(np.arange(50) % 2 == 0, 176 / 7, 197 / 7)
+    assert len({float(x) for x in (T[:2] - recency[:2]) * 7}) == 2  # the float trap is real
+    recency[40:] = T[40:] - np.linspace(0.1, 9, 10)
+    summary = pd.DataFrame({"frequency": np.arange(50) % 5, "recency": recency, "T": T,
+                            "total_value": np.linspace(1, 50, 50)})
+    scores = rfm_scores(summary, time_unit_days=7.0)
+    same_gap = scores.iloc[:40]
+    assert same_gap["R"].nunique() == 1

@@ -236,6 +236,55 @@ def test_study_log_cleans_a_users_file_like_prepare_log(tmp_path):
     assert_same_summary(b.summarize(), a.summarize())
 
 
+def _user_csv(tmp_path, dates, name="log.csv"):
+    n = len(dates)
+    raw = pd.DataFrame({"customer_id": [1 + i % 3 for i in range(n)], "date": dates,
+                        "value": [10.0] * n})
+    path = tmp_path / name
+    raw.to_csv(path, index=False)
+    return str(path)
+
+
+def test_auto_engine_reads_one_small_csv_with_pandas_and_everything_else_with_duckdb(
+        tmp_path, parquet_logs):
+    path = _user_csv(tmp_path, ["2020-01-01", "2020-01-02", "2020-01-03", "2020-01-04"])
+    assert open_log(path, engine="auto").engine == "pandas"
+    assert open_log(parquet_logs["cdnow_sample"], engine="auto").engine == "duckdb"
+    glob_path = str(tmp_path / "*.csv")
+    assert open_log(glob_path, engine="auto").engine == "duckdb"
+
+
+def test_sql_engines_refuse_day_first_dates_instead_of_guessing(tmp_path):
+    # 03/04/2020 could be 3 April or 4 March: DuckDB's CSV sniffer used to pick one silently.
+    path = _user_csv(tmp_path, ["03/04/2020", "05/04/2020", "07/04/2020", "09/04/2020"])
+    with pytest.raises(DataError, match="ISO 8601"):
+        open_log(path, engine="duckdb")
+    with pytest.raises(DataError, match="ambiguous|day|month"):
+        open_log(path, engine="pandas")
+
+
+def test_sql_engines_refuse_a_late_date_typo_like_pandas(tmp_path):
+    days = [str(d.date()) for d in pd.date_range("2020-01-01", periods=300, freq="D")]
+    path = _user_csv(tmp_path, [*days, "2031-01-01"])
+    for engine in ("pandas", "duckdb"):
+        with pytest.raises(DataError, match="2031-01-01"):
+            open_log(path, engine=engine)
+
+
+@settings(max_examples=40)
+@given(st.lists(st.integers(0, 2000), min_size=2, max_size=60),
+       st.lists(st.integers(1, 5), min_size=60, max_size=60))
+def test_late_dates_on_day_counts_equals_late_dates_on_rows(days, reps):
+    from crm_research.data.dates import late_dates
+
+    u = np.unique(days)
+    counts = np.array(reps[:len(u)], dtype=float)
+    rows = pd.Series(np.repeat(u, counts.astype(int)).astype("datetime64[D]"))
+    on_rows = late_dates(rows)
+    on_counts = late_dates(pd.Series(u.astype("datetime64[D]")), counts)
+    np.testing.assert_array_equal(np.repeat(on_counts, counts.astype(int)), on_rows)
+
+
 # --------------------------------------------------------------------------- known truth
 
 def test_simulated_log_recovers_known_summary():

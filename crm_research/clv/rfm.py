@@ -71,13 +71,16 @@ def rfm_scores(summary: pd.DataFrame, time_unit_days: float = 7.0) -> pd.DataFra
     miss = [c for c in need if c not in summary]
     if miss:
         raise DataError(f"rfm_scores: summary lacks column(s) {miss}")
-    rec_days = (summary["T"] - summary["recency"]).to_numpy(dtype=float) * time_unit_days
+    # rounded before ranking: (T - recency) * 7 gives 27.999999999999996 for some 28-day gaps,
+    # which would split one tie group in two
+    rec_days = np.round((summary["T"] - summary["recency"]).to_numpy(dtype=float)
+                        * time_unit_days, 6)
     freq = summary["frequency"].to_numpy(dtype=float) + 1
     mon = summary["total_value"].to_numpy(dtype=float)
     R = quintile_score(rec_days, higher_is_better=False)
     F = quintile_score(freq)
     M = quintile_score(mon)
-    out = pd.DataFrame({"recency_days": np.round(rec_days, 6), "frequency": freq.astype(int),
+    out = pd.DataFrame({"recency_days": rec_days, "frequency": freq.astype(int),
                         "monetary": mon, "R": R, "F": F, "M": M}, index=summary.index)
     out["rfm"] = [f"{r}{f}{m}" for r, f, m in zip(R, F, M, strict=True)]
     out["segment"] = segment_of(R, F)

@@ -108,12 +108,17 @@ LATE_GAP_SHARE = 0.25
 LATE_MAX_SHARE = 0.01
 
 
-def late_dates(dates: pd.Series) -> np.ndarray:
+def late_dates(dates: pd.Series, weights: np.ndarray | None = None) -> np.ndarray:
     """Mask of rows dated in an isolated run at the end of the log (rule above: a gap of more
-    than max(90 days, a quarter of the span before it) followed by at most 1% of the rows)."""
+    than max(90 days, a quarter of the span before it) followed by at most 1% of the rows).
+
+    ``weights`` (optional) gives the number of rows each entry stands for, so the rule can run
+    on a per-day count table (the SQL engines) with the same result as on the rows themselves.
+    """
     day = dates.to_numpy().astype("datetime64[D]").astype(np.int64)
+    w = np.ones(len(day)) if weights is None else np.asarray(weights, dtype=float)
     mask = np.zeros(len(day), dtype=bool)
-    if len(day) < 2:
+    if w.sum() < 2:
         return mask
     u = np.unique(day)
     if len(u) < 3:
@@ -122,7 +127,25 @@ def late_dates(dates: pd.Series) -> np.ndarray:
     threshold = np.maximum(LATE_GAP_DAYS, LATE_GAP_SHARE * (u[:-1] - u[0]))
     for k in np.flatnonzero(gaps > threshold)[::-1]:
         cand = day >= u[k + 1]
-        if cand.sum() <= LATE_MAX_SHARE * len(day) or cand.sum() == 1:
+        n_late = w[cand].sum()
+        if n_late <= LATE_MAX_SHARE * w.sum() or n_late == 1:
             mask = cand
         break
     return mask
+
+
+def refuse_late_dates(name: str, dates: pd.Series, weights: np.ndarray | None = None) -> None:
+    """Raise :class:`DataError` if :func:`late_dates` finds an isolated run of late dates
+    (``weights``: rows per entry, as in :func:`late_dates`)."""
+    late = late_dates(dates, weights)
+    if not late.any():
+        return
+    w = np.ones(len(late)) if weights is None else np.asarray(weights, dtype=float)
+    first = pd.Timestamp(dates[late].min()).date()
+    before = pd.Timestamp(dates[~late].max()).date()
+    raise DataError(
+        f"transaction log {name!r}: {int(w[late].sum())} transaction(s) dated from {first} "
+        f"lie {(first - before).days} days after the rest of the log (which ends "
+        f"{before}) — a typo? They would move the holdout end. Correct or remove them, "
+        "or set observation_end to the last day to analyse (later rows are then dropped "
+        "and counted)")

@@ -29,6 +29,7 @@ import pandas as pd
 from crm_research import report
 from crm_research.clv import rfm
 from crm_research.data import datasets, transactions
+from crm_research.data.dates import refuse_late_dates
 from crm_research.data.sql import TransactionLog, expand_paths, is_uri, resolve_engine
 from crm_research.errors import DataError, ParameterError
 
@@ -138,6 +139,10 @@ def open_log(dataset: str, engine: str = "auto", customer_col: str = "customer_i
         return StudyLog(engine, cleaning, defaults, log=log)
     sql = TransactionLog(files, engine, customer_col, date_col, value_col, clean=True,
                          spark=spark, **opts)
+    sql.checks()
+    days = sql.query("day_counts")
+    refuse_late_dates(dataset, pd.Series(days["dnum"].to_numpy(dtype="int64").astype(
+        "datetime64[D]")), days["n_rows"].to_numpy(dtype=float))
     return StudyLog(engine, _cleaning_table(sql), _default_dates(sql), sql=sql)
 
 

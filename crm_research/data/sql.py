@@ -99,13 +99,28 @@ def _file_kind(path: str) -> str:
     raise DataError(f"transaction log {path!r}: unknown file type (expected .csv or .parquet)")
 
 
+#: ``auto`` reads one CSV file up to this size with pandas (every check of
+#: :func:`~crm_research.data.transactions.prepare_log`: date-format detection, ``date_format``,
+#: ``encoding``, late-date typos); larger files, Parquet, globs and lists go to DuckDB.
+AUTO_PANDAS_CSV_BYTES = 256 * 2**20
+
+
 def resolve_engine(engine: str, source: object = None) -> str:
-    """``auto`` → ``pandas`` for an in-memory frame or a bundled data set, ``duckdb`` for files."""
+    """``auto`` → ``pandas`` for an in-memory frame, a bundled data set or one CSV file of at
+    most :data:`AUTO_PANDAS_CSV_BYTES`; ``duckdb`` for anything else (Parquet, globs, lists,
+    folders, large CSV files)."""
     if engine not in ENGINES:
         raise ParameterError(f"engine={engine!r}; expected one of {ENGINES}")
     if engine != "auto":
         return engine
-    return "pandas" if source is None or isinstance(source, pd.DataFrame) else "duckdb"
+    if source is None or isinstance(source, pd.DataFrame):
+        return "pandas"
+    if isinstance(source, str) and "," not in source and not glob.has_magic(source):
+        path = Path(source)
+        if path.is_file() and _file_kind(source) == "csv" \
+                and path.stat().st_size <= AUTO_PANDAS_CSV_BYTES:
+            return "pandas"
+    return "duckdb"
 
 
 class _DuckDB:
@@ -139,7 +154,11 @@ class _DuckDB:
         else:
             files = "[" + ", ".join(f"'{_literal(p)}'" for p in src) + "]"
             rel = (f"read_parquet({files}, union_by_name = true)"
-                   if _file_kind(src[0]) == "parquet" else f"read_csv({files}, header = true)")
+                   if _file_kind(src[0]) == "parquet" else
+                   # dates read as text and cast by the query: ISO 8601 only, so a day-first
+                   # file is refused as unparsable instead of being guessed (issue 11)
+                   f"read_csv({files}, header = true, "
+                   f"types = {{'{_literal(cols['date'])}': 'VARCHAR'}})")
         sel = [f'"{_ident(cols["customer"])}" AS customer_id',
                f'"{_ident(cols["date"])}" AS date_raw',
                f'"{_ident(cols["value"])}" AS value_raw' if cols["value"] else "0 AS value_raw"]
@@ -319,7 +338,10 @@ class TransactionLog:
                                 "have a missing customer id; drop or fill them first")
             if c["bad_date"]:
                 problems.append(f"column {col['date']!r}: {int(c['bad_date'])} row(s) have a "
-                                f"missing or unparsable date (e.g. {c['bad_date_example']!r})")
+                                f"missing or unparsable date (e.g. {c['bad_date_example']!r}); "
+                                "the SQL engines read ISO 8601 dates (YYYY-MM-DD[ HH:MM:SS]) "
+                                "only: convert the column, or use engine='pandas' with "
+                                "date_format")
             if self.has_value and c["bad_value"]:
                 problems.append(f"column {col['value']!r}: {int(c['bad_value'])} row(s) have a "
                                 "missing or infinite value")

@@ -49,7 +49,7 @@ import numpy as np
 import pandas as pd
 
 from crm_research._checks import require_columns, spreadsheet_rows
-from crm_research.data.dates import late_dates, parse_dates
+from crm_research.data.dates import parse_dates, refuse_late_dates
 from crm_research.errors import DataError, ParameterError
 
 #: Length of one time unit in days.
@@ -506,16 +506,7 @@ def prepare_log(
                           "customers": int(log["customer_id"].nunique()),
                           "value": float(log["value"].sum())})
     elif name not in DATASET_DEFAULTS:
-        late = late_dates(log["date"])
-        if late.any():
-            first = log["date"][late].min().date()
-            before = log["date"][~late].max().date()
-            raise DataError(
-                f"transaction log {name!r}: {int(late.sum())} transaction(s) dated from {first} "
-                f"lie {(first - before).days} days after the rest of the log (which ends "
-                f"{before}) — a typo? They would move the holdout end. Correct or remove them, "
-                "or set observation_end to the last day to analyse (later rows are then dropped "
-                "and counted)")
+        refuse_late_dates(name, log["date"])
     n_customers = int(log["customer_id"].nunique())
     if n_customers < 2:
         raise DataError(f"transaction log {name!r} holds {n_customers} customer(s) after "

@@ -36,6 +36,13 @@ SELECT COUNT(*) AS n_rows,
        MAX(dnum) AS last_dnum
 FROM {txn}
 
+-- name: day_counts
+-- Rows per calendar day (the late-date rule of dates.late_dates runs on this small table).
+SELECT dnum, COUNT(*) AS n_rows
+FROM {txn}
+WHERE dnum IS NOT NULL
+GROUP BY dnum
+
 -- name: overview
 -- The cleaning table of a log read from files (transactions.prepare_log): rows, customers and
 -- value before and after dropping rows without a customer id or with a missing/negative value;
