@@ -109,15 +109,24 @@ def summarize(
 
 def open_log(dataset: str, engine: str = "auto", customer_col: str = "customer_id",
              date_col: str = "date", value_col: str = "value", spark=None,
-             memory_limit: str | None = None) -> StudyLog:
+             memory_limit: str | None = None, date_format: str | None = None,
+             encoding: str | None = None, drop_duplicates: bool = False) -> StudyLog:
     """Open a bundled data set (by name) or CSV/Parquet files (path, glob, comma-separated
     list) on ``engine`` (``auto``, ``pandas``, ``duckdb``, ``spark``; see the module docstring).
 
     A user's log is cleaned as :func:`~crm_research.data.transactions.prepare_log` cleans a CSV:
     rows without a customer id or with a missing or negative value are dropped and counted in
     the cleaning table; the default calibration end is two thirds of the date range.
+    ``date_format`` (e.g. ``%d/%m/%Y``) and ``encoding`` apply to the pandas engine, which
+    otherwise detects the date order on the whole column and refuses ambiguity; the SQL engines
+    read ISO 8601 dates only and UTF-8 text. ``drop_duplicates`` drops exact duplicate rows
+    (they are counted either way).
     """
     bundled = dataset in datasets.REGISTRY
+    if engine in ("duckdb", "spark") and not bundled and (date_format or encoding):
+        raise ParameterError(f"date_format/encoding are read by the pandas engine only, not by "
+                             f"engine={engine!r}: convert the file to UTF-8 with ISO dates, or "
+                             "use engine='pandas'")
     engine = resolve_engine(engine, None if bundled else dataset)
     opts = {} if memory_limit is None else {"memory_limit": memory_limit}
     if bundled:
@@ -133,12 +142,13 @@ def open_log(dataset: str, engine: str = "auto", customer_col: str = "customer_i
         files = expand_paths(items)
         _record_files(files)
     if engine == "pandas":
-        raw = read_log_files(files, [customer_col, date_col, value_col])
-        log, cleaning, defaults = transactions.prepare_log(dataset, raw, customer_col, date_col,
-                                                           value_col)
+        raw = read_log_files(files, [customer_col, date_col, value_col], encoding=encoding)
+        log, cleaning, defaults = transactions.prepare_log(
+            dataset, raw, customer_col, date_col, value_col, date_format=date_format,
+            drop_duplicates=drop_duplicates)
         return StudyLog(engine, cleaning, defaults, log=log)
     sql = TransactionLog(files, engine, customer_col, date_col, value_col, clean=True,
-                         spark=spark, **opts)
+                         drop_duplicates=drop_duplicates, spark=spark, **opts)
     sql.checks()
     days = sql.query("day_counts")
     refuse_late_dates(dataset, pd.Series(days["dnum"].to_numpy(dtype="int64").astype(
@@ -146,13 +156,14 @@ def open_log(dataset: str, engine: str = "auto", customer_col: str = "customer_i
     return StudyLog(engine, _cleaning_table(sql), _default_dates(sql), sql=sql)
 
 
-def read_log_files(source: str | Sequence[str], columns: Sequence[str]) -> pd.DataFrame:
+def read_log_files(source: str | Sequence[str], columns: Sequence[str],
+                   encoding: str | None = None) -> pd.DataFrame:
     """Read CSV/Parquet file(s) or glob(s) into one pandas frame (the ``pandas`` engine): a
     single CSV with :func:`~crm_research.data.datasets.read_user_csv`, anything else through
     DuckDB (Parquet needs no pyarrow that way)."""
     files = expand_paths(source)
     if len(files) == 1 and not files[0].lower().endswith(PARQUET):
-        return datasets.read_user_csv(files[0], "transaction log")
+        return datasets.read_user_csv(files[0], "transaction log", encoding=encoding)
     import duckdb
 
     reader = "read_parquet" if files[0].lower().endswith(PARQUET) else "read_csv"
