@@ -132,6 +132,10 @@ def test_top_share_properties(values, x):
     low = conc.lorenz_curve(v)
     assert 1 - np.interp(1 - x, low["customer_share"], low["value_share"]) == pytest.approx(
         interp, abs=1e-9)
-    # inverse: the interpolated customer share for the interpolated value share is <= x
+    # inverse: the interpolated customer share for the interpolated value share is <= x, up to
+    # rounding; where the curve is nearly flat (tiny values beside large ones) the customer share
+    # is ill-conditioned, so check the round trip on the value side there
     if 0 < interp < 1:
-        assert conc.customers_for_share(v, interp, method="interpolate") <= x + 1e-9
+        c = conc.customers_for_share(v, interp, method="interpolate")
+        assert c <= x + 1e-9 or conc.top_share(v, c, method="interpolate") == pytest.approx(
+            interp, abs=1e-9)
