@@ -39,8 +39,9 @@ details.params summary{cursor:pointer;color:#1f5f99}
 table.params td,table.params th{padding:.1em .8em;text-align:left;border-bottom:1px solid #eee;
 font-weight:normal;overflow-wrap:anywhere}
 .table-block{margin:1em 0}
-.table-wrap{overflow-x:auto;max-width:100%;border:1px solid #e1e6ec}
-table.data{border-collapse:separate;border-spacing:0;font-size:.85em;margin:0;min-width:50%}
+.table-wrap{overflow-x:auto;max-width:100%;border:1px solid #e1e6ec;display:inline-block;
+vertical-align:top}
+table.data{border-collapse:separate;border-spacing:0;font-size:.85em;margin:0;min-width:min(24em,100%)}
 table.data caption{caption-side:top;text-align:left;font-size:.92em;color:#333;padding:.4em .6em;
 font-style:normal}
 table.data th,table.data td{border-bottom:1px solid #e1e6ec;padding:.25em .6em;text-align:left;
