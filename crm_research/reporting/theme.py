@@ -16,6 +16,8 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from cycler import cycler
+
 OKABE_ITO = ["#0072B2", "#E69F00", "#009E73", "#D55E00", "#CC79A7", "#56B4E9", "#000000",
              "#F0E442"]  # yellow last: the palette's one low-contrast colour on white
 DISPLAY_DPI = 100
@@ -41,7 +43,7 @@ RC: dict[str, Any] = {
     "figure.titlesize": 12,
     "svg.hashsalt": "crm-research",
     "image.cmap": "viridis",
-    "axes.prop_cycle": None,  # set from OKABE_ITO in apply()
+    "axes.prop_cycle": cycler(color=OKABE_ITO),
 }
 
 
@@ -49,12 +51,10 @@ def apply() -> None:
     """Apply the theme (matplotlib rcParams through seaborn, Agg backend unless one is set)."""
     import matplotlib
     import seaborn as sns
-    from cycler import cycler
 
     matplotlib.use("Agg", force=False)
-    rc = {**RC, "axes.prop_cycle": cycler(color=OKABE_ITO)}
-    sns.set_theme(context="notebook", style="whitegrid", palette=OKABE_ITO, rc=rc)
-    matplotlib.rcParams.update(rc)
+    sns.set_theme(context="notebook", style="whitegrid", palette=OKABE_ITO, rc=RC)
+    matplotlib.rcParams.update(RC)
 
 
 def display_scale(width_in: float) -> float:
