@@ -18,6 +18,7 @@ import io
 import json
 import os
 import re
+import sys
 import tempfile
 from collections.abc import Sequence
 from pathlib import Path
@@ -152,11 +153,9 @@ def show_figure(fig: Any, name: str, caption: str | None = None) -> None:
     embedded with its caption (the renderer uses the caption as alt text), close it.
 
     Text below 9 pt in a figure that is shown at full size is raised to 9 pt; a figure wider
-    than the report column is shrunk by the browser, and then a UserWarning says how small its
-    smallest text shows (make such a figure narrower). Returns None (a cell ending in this call
+    than the report column is shrunk by the browser, and then a note on stderr says how small
+    its smallest text shows (make such a figure narrower). Returns None (a cell ending in this call
     shows the figure once, not also a path)."""
-    import warnings
-
     import matplotlib.pyplot as plt
 
     _check_name(name)
@@ -175,9 +174,11 @@ def show_figure(fig: Any, name: str, caption: str | None = None) -> None:
     if smallest is not None and shown_px > theme.MAX_DISPLAY_PX:
         smallest *= theme.MAX_DISPLAY_PX / shown_px
     if smallest is not None and smallest < theme.MIN_FONT_PT - 0.05:
-        warnings.warn(f"figure {name!r}: smallest text shows at {smallest:.1f} pt "
-                      f"(minimum {theme.MIN_FONT_PT:g} pt); make the figure narrower or "
-                      "the text larger", UserWarning, stacklevel=2)
+        # a note on stderr (folded under "messages" in the report), without the kernel's
+        # temporary file path that warnings.warn would add (runs stay byte-identical)
+        print(f"note: figure {name!r}: smallest text shows at {smallest:.1f} pt "
+              f"(minimum {theme.MIN_FONT_PT:g} pt); make the figure narrower or the text "
+              "larger", file=sys.stderr)
     (figures / f"{name}.png").write_bytes(data)
     plt.close(fig)
     meta = {FIGURE_META: {"name": name, "caption": caption or "",

@@ -135,13 +135,14 @@ def test_figures_are_2x_with_alt_text_and_numbered(out, monkeypatch):
     assert "alt='figure'" not in html
 
 
-def test_small_text_in_an_oversized_figure_warns(out, monkeypatch):
+def test_small_text_in_an_oversized_figure_is_noted(out, monkeypatch, capsys):
     monkeypatch.setattr("IPython.display.display", lambda *a, **k: None)
     report.apply_style()
     fig, ax = plt.subplots(figsize=(16, 3))
     ax.plot([1, 2], [1, 2])
-    with pytest.warns(UserWarning, match="smallest text shows at"):
-        report.show_figure(fig, "wide")
+    report.show_figure(fig, "wide")
+    err = capsys.readouterr().err
+    assert "figure 'wide': smallest text shows at" in err and "/tmp/" not in err
 
 
 def test_page_structure_rtl_and_code_switch():
