@@ -170,9 +170,7 @@ def show_figure(fig: Any, name: str, caption: str | None = None) -> None:
     data = theme.compact_png(buf.getvalue())
     width_px = int.from_bytes(data[16:20], "big")
     shown_px = width_px * theme.DISPLAY_DPI // theme.SAVE_DPI
-    smallest = theme.smallest_display_pt(fig)
-    if smallest is not None and shown_px > theme.MAX_DISPLAY_PX:
-        smallest *= theme.MAX_DISPLAY_PX / shown_px
+    smallest = theme.smallest_display_pt(fig, shown_px)
     if smallest is not None and smallest < theme.MIN_FONT_PT - 0.05:
         # a note on stderr (folded under "messages" in the report), without the kernel's
         # temporary file path that warnings.warn would add (runs stay byte-identical)

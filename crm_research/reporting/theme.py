@@ -63,8 +63,11 @@ def display_scale(width_in: float) -> float:
     return min(1.0, MAX_DISPLAY_PX / px) if px > 0 else 1.0
 
 
-def smallest_display_pt(fig: Any) -> float | None:
-    """Smallest font size (pt) of the figure's visible text at its display size, or None."""
+def smallest_display_pt(fig: Any, shown_px: float | None = None) -> float | None:
+    """Smallest font size (pt) of the figure's visible text at its display size, or None.
+
+    ``shown_px``: the saved image's width in CSS pixels (after ``bbox_inches="tight"``); by
+    default the figure's own width."""
     sizes = []
     for text in fig.findobj(lambda o: hasattr(o, "get_fontsize") and hasattr(o, "get_text")):
         try:
@@ -74,7 +77,7 @@ def smallest_display_pt(fig: Any) -> float | None:
             continue
     if not sizes:
         return None
-    width_in = fig.get_size_inches()[0]
+    width_in = fig.get_size_inches()[0] if shown_px is None else shown_px / DISPLAY_DPI
     return min(sizes) * display_scale(width_in)
 
 
