@@ -7,7 +7,7 @@ import shutil
 import pandas as pd
 import pytest
 
-from crm_research.data import datasets
+from crm_research.data import codebook, datasets
 from crm_research.errors import ChecksumError, DataError, SpecError
 
 
@@ -120,7 +120,7 @@ def test_smcrm_and_fader_hardie():
 
 @pytest.mark.parametrize("name", ["ecsi_satisfaction", "ecsi_mobi", "corp_rep"])
 def test_codebooks_cover_each_item_once_and_fit_the_data(name):
-    cb = datasets.load_codebook(name)
+    cb = codebook.load_codebook(name)
     df = datasets.load(cb.dataset)
     cb.check_data(df, where=name)
     items = cb.items_frame()
@@ -133,13 +133,13 @@ def test_codebook_errors(tmp_path):
     bad.write_text("name: x\nscale: {min: 1, max: 5}\nconstructs:\n  A: {items: {a1: {}}}\n"
                    "  B: {items: {a1: {}}}\n")
     with pytest.raises(SpecError, match="item 'a1' is listed under both 'A' and 'B'"):
-        datasets.load_codebook(bad)
+        codebook.load_codebook(bad)
     with pytest.raises(SpecError, match="unknown codebook 'zzz'"):
-        datasets.load_codebook("zzz")
+        codebook.load_codebook("zzz")
     good = tmp_path / "ok.yaml"
     good.write_text("name: x\nscale: {min: 1, max: 5}\n"
                     "constructs:\n  A: {items: {a1: {}, a2: {}}}\n")
-    cb = datasets.load_codebook(good)
+    cb = codebook.load_codebook(good)
     with pytest.raises(DataError, match=r"column 'a2', row 1: value 9.0 outside the scale 1..5"):
         cb.check_data(pd.DataFrame({"a1": [1.0, 2.0], "a2": [3.0, 9.0]}), where="my.csv")
     with pytest.raises(DataError, match=r"expects item column\(s\) \['a2'\]"):

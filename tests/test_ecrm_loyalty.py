@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from crm_research.data.datasets import load_codebook
+from crm_research.data.codebook import load_codebook
 from crm_research.errors import ParameterError
 from crm_research.sem.pls.plsc import bootstrap_plsc
 from crm_research.studies import ecrm_loyalty as study

@@ -12,11 +12,11 @@ from hypothesis import strategies as st
 
 matplotlib.use("Agg")
 
-from crm_research.studies import plots_success  # noqa: E402
-from crm_research.data.datasets import load_codebook  # noqa: E402
+from crm_research.data.codebook import load_codebook  # noqa: E402
 from crm_research.errors import DataError, ParameterError  # noqa: E402
 from crm_research.sem.pls import estimate_pls  # noqa: E402
 from crm_research.sem.spec import parse_spec  # noqa: E402
+from crm_research.studies import plots_success  # noqa: E402
 from crm_research.studies.simulate_projects import PRACTICES, simulate_crm_projects  # noqa: E402
 from crm_research.studies.simulate_survey import (  # noqa: E402
     simulate_crm_survey,

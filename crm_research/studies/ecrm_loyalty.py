@@ -21,7 +21,7 @@ import numpy as np
 import pandas as pd
 
 from crm_research._checks import check_level, check_seed
-from crm_research.data.datasets import Codebook
+from crm_research.data.codebook import Codebook
 from crm_research.errors import ConvergenceError, DataError, EstimationError, ParameterError
 from crm_research.sem.pls.compare import equal_paths_test, path_differences
 from crm_research.sem.pls.plsc import bootstrap_model, bootstrap_plsc

@@ -23,7 +23,8 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from crm_research.data.datasets import load_codebook, read_user_csv
+from crm_research.data.codebook import load_codebook
+from crm_research.data.datasets import read_user_csv
 from crm_research.errors import (
     ConvergenceError,
     DataError,
