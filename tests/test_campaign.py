@@ -143,7 +143,7 @@ def test_test_cell_power_formula_matches_simulation():
                                          shares=[0.25, 0.5], n_sims=300, seed=1)
     assert summary["decision"] == "roll out"
     for row in table.itertuples():
-        assert abs(row.agreement - row.analytic_agreement) < 4 * row.agreement_mc_se + 0.04
+        assert abs(row.agreement - row.analytic_agreement) < 4 * row.agreement_mc_std_error + 0.04
     # the analytic smallest share gives the target power by construction
     s_star = summary["analytic_min_share"]
     z = 1.959963984540054

@@ -103,7 +103,7 @@ def test_findings_and_failed_checks_are_built_from_the_tables():
     prio = pd.DataFrame({"construct": ["SAT", "EMP"], "importance": [2.0, 1.0],
                          "performance": [40.0, 60.0], "quadrant": ["improve first",
                                                                    "possible overkill"]})
-    power = pd.DataFrame({"n": [100, 300], "power": [0.5, 0.9], "power_mc_se": [0.1, 0.05]})
+    power = pd.DataFrame({"n": [100, 300], "power": [0.5, 0.9], "power_mc_std_error": [0.1, 0.05]})
     text = study.case_findings(effects, diffs, omnibus, shares, prio, power, 0.95, 0.05,
                                {"SAT": "Customer satisfaction"})
     assert len(text) == 5

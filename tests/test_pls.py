@@ -304,9 +304,9 @@ def test_parameter_recovery_composite_model(mode: str) -> None:
         p = estimate_pls(data, spec).paths.set_index(["source", "target"])["estimate"]
         est.append([p[("X", "Y")], p[("X", "Z")], p[("Y", "Z")]])
     est = np.array(est)
-    mc_se = est.std(axis=0, ddof=1) / np.sqrt(reps)
+    mc_std_error = est.std(axis=0, ddof=1) / np.sqrt(reps)
     bias = est.mean(axis=0) - np.array([b_xy, b_xz, b_yz])
-    assert np.all(np.abs(bias) < 4 * mc_se + 0.005), (bias, mc_se)
+    assert np.all(np.abs(bias) < 4 * mc_std_error + 0.005), (bias, mc_std_error)
 
 
 # --- properties -------------------------------------------------------------------------------

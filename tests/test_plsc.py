@@ -139,12 +139,12 @@ def test_recovery_bias_within_monte_carlo_error_while_pls_attenuates():
     keys = list(zip(fit.paths["source"], fit.paths["target"], strict=True))
     truth = np.array([THREE_PATHS[k] for k in keys])
     est, pls = np.array(est), np.array(pls)
-    mc_se = est.std(axis=0, ddof=1) / np.sqrt(reps)
+    mc_std_error = est.std(axis=0, ddof=1) / np.sqrt(reps)
     bias = est.mean(axis=0) - truth
-    assert (np.abs(bias) < 3 * mc_se + 0.005).all(), (bias, mc_se)
+    assert (np.abs(bias) < 3 * mc_std_error + 0.005).all(), (bias, mc_std_error)
     pls_bias = pls.mean(axis=0) - truth
     a_b = keys.index(("A", "B"))
-    assert pls_bias[a_b] < -10 * mc_se[a_b]           # A -> B attenuated by PLS
+    assert pls_bias[a_b] < -10 * mc_std_error[a_b]           # A -> B attenuated by PLS
 
 
 def test_bootstrap_coverage_near_nominal_for_plsc_not_for_pls():

@@ -259,9 +259,9 @@ def test_pls_recovers_the_estimand_across_seeds() -> None:
         est.append(e)
         covered.append((boot.paths["ci_low"] <= estimand) & (estimand <= boot.paths["ci_high"]))
     est = np.array(est)
-    mc_se = est.std(axis=0, ddof=1) / np.sqrt(len(est))
+    mc_std_error = est.std(axis=0, ddof=1) / np.sqrt(len(est))
     bias = est.mean(axis=0) - estimand
-    assert np.all(np.abs(bias) < 3.5 * mc_se), (bias, mc_se)
+    assert np.all(np.abs(bias) < 3.5 * mc_std_error), (bias, mc_std_error)
     coverage = np.mean(covered)
     assert coverage >= 0.95 - 3 * np.sqrt(0.95 * 0.05 / 40)
     # the composite estimand is attenuated relative to the factor-model coefficients

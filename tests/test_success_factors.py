@@ -114,11 +114,11 @@ def test_summarise_monte_carlo_hand_case() -> None:
     assert out["mean_estimate"] == pytest.approx(0.35)
     assert out["bias"] == pytest.approx(0.05)
     assert out["bias_vs_estimand"] == pytest.approx(-0.01)
-    assert out["bias_mc_se"] == pytest.approx(np.std([0.2, 0.3, 0.4, 0.5], ddof=1) / 2)
+    assert out["bias_mc_std_error"] == pytest.approx(np.std([0.2, 0.3, 0.4, 0.5], ddof=1) / 2)
     assert out["coverage_true"] == pytest.approx(0.75)      # 0.3 outside [0.35, 0.6]
     assert out["coverage_estimand"] == pytest.approx(1.0)
     assert out["power"] == pytest.approx(0.75)
-    assert out["power_mc_se"] == pytest.approx(np.sqrt(0.75 * 0.25 / 4))
+    assert out["power_mc_std_error"] == pytest.approx(np.sqrt(0.75 * 0.25 / 4))
     failed = draws.assign(ok=[True, True, False, False])
     out2 = summarise_monte_carlo(failed, {("A", "B"): 0.3}).iloc[0]
     assert (out2["n_sims"], out2["n_failed"]) == (2, 2)
@@ -161,7 +161,7 @@ def test_survey_recovery_across_seeds() -> None:
                               missing="mean")
     summ = summarise_monte_carlo(draws, tr.true_paths(), est)
     assert (summ["n_failed"] == 0).all()
-    z = summ["bias_vs_estimand"] / summ["bias_mc_se"]
+    z = summ["bias_vs_estimand"] / summ["bias_mc_std_error"]
     assert np.all(np.abs(z) < 3.5), summ
     assert summ["coverage_estimand"].mean() >= 0.95 - 3 * np.sqrt(0.95 * 0.05 / 180)
 
@@ -246,7 +246,7 @@ def test_mga_with_truth_and_figures() -> None:
     assert out["true_diff"].iloc[0] == pytest.approx(0.2)
     assert np.isnan(out["true_diff"].iloc[1])
     power = pd.DataFrame({"n": [50, 100], "source": "A", "target": "B", "true": 0.3,
-                          "power": [0.5, 0.9], "power_mc_se": [0.05, 0.03]})
+                          "power": [0.5, 0.9], "power_mc_std_error": [0.05, 0.03]})
     assert plots_success.power_figure(power).axes
 
 
@@ -298,10 +298,10 @@ def test_self_assessment_percentiles_bounded_and_monotone(scores, bump) -> None:
     assert np.all(b >= a)
 
 
-def test_coverage_mc_se_follows_the_interval_level() -> None:
+def test_coverage_mc_std_error_follows_the_interval_level() -> None:
     draws = pd.DataFrame({"n": [50] * 4, "source": "A", "target": "B",
                           "estimate": [0.2, 0.3, 0.4, 0.3], "std_error": 0.1,
                           "p_value": [0.01, 0.2, 0.03, 0.04], "ci_low": [0.1, 0.2, 0.35, 0.2],
                           "ci_high": [0.4, 0.5, 0.6, 0.5], "ok": True})
     out = summarise_monte_carlo(draws, {("A", "B"): 0.3}, level=0.90).iloc[0]
-    assert out["coverage_mc_se"] == pytest.approx(np.sqrt(0.9 * 0.1 / 4))
+    assert out["coverage_mc_std_error"] == pytest.approx(np.sqrt(0.9 * 0.1 / 4))

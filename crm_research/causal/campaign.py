@@ -280,7 +280,8 @@ def power_of_test_cells(frame: pd.DataFrame, outcome: str, margin: float, cost: 
                 counts["test more"] += 1
         agree = counts[full["decision"]] / n_sims
         rows.append({"share": float(share), "n_test": int(round(share * len(frame))),
-                     "agreement": agree, "agreement_mc_se": np.sqrt(agree * (1 - agree) / n_sims),
+                     "agreement": agree,
+                     "agreement_mc_std_error": np.sqrt(agree * (1 - agree) / n_sims),
                      **{f"share_{d.replace(' ', '_')}": counts[d] / n_sims for d in DECISIONS},
                      "analytic_agreement": _analytic_agreement(delta, sigma, share, z,
                                                                full["decision"])})

@@ -177,8 +177,9 @@ def method_check(data: pd.DataFrame, outcomes: Sequence[str], treatment: str,
     """Bias and CI coverage of ``methods`` over ``n_draws`` confounded samples.
 
     Summary columns: outcome, method, truth, n_draws, n_failed, mean_estimate, bias
-    (mean estimate - truth), bias_mc_se (SD / sqrt(draws)), sd_estimate, mean_std_error, rmse,
-    coverage (share of CIs containing the truth), coverage_mc_se, expected_coverage
+    (mean estimate - truth), bias_mc_std_error (SD / sqrt(draws)), sd_estimate, mean_std_error,
+    rmse,
+    coverage (share of CIs containing the truth), coverage_mc_std_error, expected_coverage
     (see module docstring), mean_n, mean_trimmed.
     """
     if isinstance(outcomes, str):
@@ -231,12 +232,12 @@ def method_check(data: pd.DataFrame, outcomes: Sequence[str], treatment: str,
             "outcome": y, "method": m, "truth": tr, "n_draws": len(g), "n_failed": len(g) - k,
             "mean_estimate": float(ok["estimate"].mean()) if k else float("nan"),
             "bias": float(ok["estimate"].mean() - tr) if k else float("nan"),
-            "bias_mc_se": sd / np.sqrt(k) if k > 1 else float("nan"),
+            "bias_mc_std_error": sd / np.sqrt(k) if k > 1 else float("nan"),
             "sd_estimate": sd,
             "mean_std_error": float(ok["std_error"].mean()) if k else float("nan"),
             "rmse": float(np.sqrt(np.mean((ok["estimate"] - tr) ** 2))) if k else float("nan"),
             "coverage": cov,
-            "coverage_mc_se": float(np.sqrt(cov * (1 - cov) / k)) if k else float("nan"),
+            "coverage_mc_std_error": float(np.sqrt(cov * (1 - cov) / k)) if k else float("nan"),
             "expected_coverage": expected, "mean_n": float(g["n"].mean()),
             "mean_trimmed": float(ok["n_trimmed"].mean()) if k else float("nan"),
         })

@@ -98,10 +98,10 @@ def plot_profit_curves(curves: Mapping[str, pd.DataFrame], budget_share: float |
 def plot_test_cell_power(table: pd.DataFrame, power: float,
                          title: str = "Does a test cell reach the full decision?") -> Figure:
     """Agreement of test cells with the full experiment by test share (log axis)."""
-    require_columns(table, ["share", "agreement", "agreement_mc_se", "analytic_agreement"],
+    require_columns(table, ["share", "agreement", "agreement_mc_std_error", "analytic_agreement"],
                     "test-cell table")
     fig, (ax,) = _figure()
-    ax.errorbar(table["share"], table["agreement"], yerr=2 * table["agreement_mc_se"],
+    ax.errorbar(table["share"], table["agreement"], yerr=2 * table["agreement_mc_std_error"],
                 fmt="o", capsize=3, label="Monte Carlo (±2 MC s.e.)")
     ax.plot(table["share"], table["analytic_agreement"], color="grey",
             label="normal approximation")

@@ -158,7 +158,7 @@ def difference_power(simulate: Callable[[int, int], pd.DataFrame], spec: ModelSp
     size, ``n_sims`` data sets from ``simulate(n, seed)``, bootstrapped (``n_boot``), tested
     with ``equal_paths_test``; also the share in which the largest and smallest true paths
     (by the data's own full-sample order) differ pairwise. Replicate seeds from
-    ``SeedSequence(seed)``. Columns: n, n_sims, n_failed, power, power_mc_se,
+    ``SeedSequence(seed)``. Columns: n, n_sims, n_failed, power, power_mc_std_error,
     mean_statistic."""
     sizes = _check_mc(sample_sizes, n_sims, n_boot)
     check_seed(seed)
@@ -183,7 +183,7 @@ def difference_power(simulate: Callable[[int, int], pd.DataFrame], spec: ModelSp
         k = len(p_values)
         power = float(np.mean(np.array(p_values) < alpha)) if k else np.nan
         rows.append({"n": n, "n_sims": k, "n_failed": failed, "power": power,
-                     "power_mc_se": float(np.sqrt(power * (1 - power) / k)) if k else np.nan,
+                     "power_mc_std_error": float(np.sqrt(power * (1 - power) / k)) if k else np.nan,
                      "mean_statistic": float(np.mean(stats_)) if k else np.nan})
     return pd.DataFrame(rows)
 
@@ -201,8 +201,8 @@ def estimator_recovery(simulate: Callable[[int, int], pd.DataFrame], spec: Model
     """PLS and PLSc against the factor-model truth on the same simulated data sets and the
     same bootstrap resamples (``bootstrap_plsc`` keeps the PLS paths of every resample).
 
-    Returns ``summarise_monte_carlo``'s columns (bias, bias_mc_se, coverage_true,
-    coverage_mc_se, power, ...) with an ``estimator`` column first."""
+    Returns ``summarise_monte_carlo``'s columns (bias, bias_mc_std_error, coverage_true,
+    coverage_mc_std_error, power, ...) with an ``estimator`` column first."""
     _check_mc([n], n_sims, n_boot)
     level = check_level(level)
     seeds = _seeds(seed, int(n_sims))
@@ -316,7 +316,7 @@ def failed_checks(reliability: pd.DataFrame, htmt: pd.DataFrame, boot: Any,
                        f"{r.ci_high:.3f}] misses the true coefficient {r.true:.3f}.")
     if recovery is not None:
         pc = recovery[(recovery["estimator"] == "PLSc") & (recovery["n_sims"] >= 20)]
-        low = pc[pc["coverage_true"] < level - 3 * pc["coverage_mc_se"]]
+        low = pc[pc["coverage_true"] < level - 3 * pc["coverage_mc_std_error"]]
         for r in low.itertuples():
             out.append(f"PLSc interval coverage of {r.source} -> {r.target} is "
                        f"{r.coverage_true:.0%}, below the nominal {level:.0%} by more than "

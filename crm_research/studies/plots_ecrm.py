@@ -12,7 +12,7 @@ def difference_power_figure(power: pd.DataFrame, alpha: float,
     """Power of the omnibus test "the four eCRM coefficients are equal" by sample size, with
     Monte-Carlo standard errors as error bars and the target power as a dotted line."""
     fig, ax = plt.subplots(figsize=(6.5, 3.8))
-    ax.errorbar(power["n"], power["power"], yerr=power["power_mc_se"], marker="o", capsize=3)
+    ax.errorbar(power["n"], power["power"], yerr=power["power_mc_std_error"], marker="o", capsize=3)
     ax.axhline(target_power, ls=":", color="grey", lw=1)
     ax.set_ylim(-0.02, 1.02)
     ax.set_xlabel("respondents")
@@ -30,7 +30,7 @@ def recovery_figure(recovery: pd.DataFrame, level: float) -> plt.Figure:
     for k, (est, g) in enumerate(recovery.groupby("estimator", sort=False)):
         labels = [f"{s} -> {t}" for s, t in zip(g["source"], g["target"], strict=True)]
         y = np.arange(len(g)) + (k - 0.5) * 0.3
-        ax.errorbar(g["coverage_true"], y, xerr=g["coverage_mc_se"], fmt="o", capsize=2,
+        ax.errorbar(g["coverage_true"], y, xerr=g["coverage_mc_std_error"], fmt="o", capsize=2,
                     label=str(est))
     if labels:
         ax.set_yticks(np.arange(len(labels)), labels)

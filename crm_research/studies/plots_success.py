@@ -42,7 +42,8 @@ def power_figure(power: pd.DataFrame, target_power: float = 0.8) -> plt.Figure:
         g = g.sort_values("n")
         null = float(g["true"].iloc[0]) == 0.0
         # colour-blind-safe cycle of the project theme; a marker per path tells repeats apart
-        ax.errorbar(g["n"], g["power"], yerr=g["power_mc_se"], marker=markers[k % len(markers)],
+        ax.errorbar(g["n"], g["power"], yerr=g["power_mc_std_error"],
+                    marker=markers[k % len(markers)],
                     capsize=2, ls="--" if null else "-", lw=1.2,
                     label=f"{s} → {t} (true {g['true'].iloc[0]:.2f})")
     ax.axhline(target_power, color="grey", lw=0.8, ls=":")

@@ -276,7 +276,7 @@ def technology_drop_power(sample_sizes: Sequence[int], n_sims: int = 200,
     simulated projects; one-sided two-proportion z test (pooled variance; Fleiss, Levin &
     Paik 2003, "Statistical Methods for Rates and Proportions", ch. 4) of
     success(1 technology) > success(4-8). A sample with no project in either group counts as
-    no detection. Columns: n_projects, n_sims, power, power_mc_se, mean_one, mean_many."""
+    no detection. Columns: n_projects, n_sims, power, power_mc_std_error, mean_one, mean_many."""
     sizes = [int(v) for v in sample_sizes]
     if not sizes or min(sizes) < 10:
         raise ParameterError(f"sample_sizes={list(sample_sizes)!r}; expected sizes >= 10")
@@ -308,7 +308,7 @@ def technology_drop_power(sample_sizes: Sequence[int], n_sims: int = 200,
             p2s.append(p2)
         power = float(np.mean(hits))
         rows.append({"n_projects": n, "n_sims": n_sims, "power": power,
-                     "power_mc_se": float(np.sqrt(power * (1 - power) / n_sims)),
+                     "power_mc_std_error": float(np.sqrt(power * (1 - power) / n_sims)),
                      "mean_one": float(np.mean(p1s)) if p1s else np.nan,
                      "mean_many": float(np.mean(p2s)) if p2s else np.nan})
     return pd.DataFrame(rows)

@@ -197,10 +197,10 @@ def summarise_monte_carlo(draws: pd.DataFrame, truth: Mapping[tuple[str, str], f
     """Bias, CI coverage and power per sample size and path, with Monte-Carlo SEs.
 
     Columns: n, source, target, true, estimand, n_sims (successful), n_failed,
-    mean_estimate, bias (vs true), bias_vs_estimand, bias_mc_se = sd / sqrt(S),
-    coverage_true, coverage_estimand, coverage_mc_se = sqrt(c (1 - c) / S) at the nominal
+    mean_estimate, bias (vs true), bias_vs_estimand, bias_mc_std_error = sd / sqrt(S),
+    coverage_true, coverage_estimand, coverage_mc_std_error = sqrt(c (1 - c) / S) at the nominal
     level c = ``level`` (the level the draws' intervals were computed at),
-    power = share with p < alpha, power_mc_se (Morris et al. 2019).
+    power = share with p < alpha, power_mc_std_error (Morris et al. 2019).
     A path whose true value is 0 has 'power' = the test's rejection rate under the null.
     """
     if not 0 < alpha < 1:
@@ -225,10 +225,10 @@ def summarise_monte_carlo(draws: pd.DataFrame, truth: Mapping[tuple[str, str], f
             row.update({
                 "mean_estimate": e.mean(), "bias": e.mean() - tv,
                 "bias_vs_estimand": e.mean() - ev,
-                "bias_mc_se": e.std(ddof=1) / np.sqrt(k) if k > 1 else np.nan,
+                "bias_mc_std_error": e.std(ddof=1) / np.sqrt(k) if k > 1 else np.nan,
                 "coverage_true": cov_t, "coverage_estimand": cov_e,
-                "coverage_mc_se": np.sqrt(level * (1 - level) / k),
-                "power": power, "power_mc_se": np.sqrt(power * (1 - power) / k),
+                "coverage_mc_std_error": np.sqrt(level * (1 - level) / k),
+                "power": power, "power_mc_std_error": np.sqrt(power * (1 - power) / k),
             })
         rows.append(row)
     return pd.DataFrame(rows)
