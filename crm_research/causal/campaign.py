@@ -31,13 +31,15 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 
 from crm_research._checks import check_level, check_n_boot, check_seed, require_columns
+from crm_research._lazy import lazy_module
 from crm_research.causal.estimators import difference_in_means, subgroup_effects
 from crm_research.causal.uplift import design_matrix, fit_uplift
 from crm_research.causal.uplift_eval import qini_coefficient
 from crm_research.errors import DataError, EstimationError, ParameterError
+
+stats = lazy_module("scipy.stats")
 
 __all__ = [
     "TREATMENTS",

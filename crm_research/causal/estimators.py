@@ -63,9 +63,9 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 
 from crm_research._checks import check_level, check_n_boot, check_seed
+from crm_research._lazy import lazy_module
 from crm_research.causal.design import (
     complete_column,
     covariate_matrix,
@@ -75,6 +75,8 @@ from crm_research.causal.design import (
     treatment_array,
 )
 from crm_research.errors import EstimationError, ParameterError
+
+stats = lazy_module("scipy.stats")
 
 __all__ = ["EffectEstimate", "build_estimate", "difference_in_means", "regression_adjustment",
            "estimate_effect", "METHODS", "SubgroupResult", "subgroup_effects"]

@@ -33,9 +33,9 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 
 from crm_research._checks import check_n_boot, check_seed
+from crm_research._lazy import lazy_module
 from crm_research.causal.design import require_role_columns, treatment_array
 from crm_research.causal.estimators import (
     EffectEstimate,
@@ -44,6 +44,8 @@ from crm_research.causal.estimators import (
 )
 from crm_research.causal.weighting import aipw, ipw
 from crm_research.errors import EstimationError, ParameterError
+
+stats = lazy_module("scipy.stats")
 
 __all__ = ["selection_from_lists", "selection_propensity", "confounded_sample", "method_check",
            "MethodCheckResult", "CHECK_METHODS"]

@@ -17,14 +17,16 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 
 from crm_research._checks import require_columns
+from crm_research._lazy import lazy_module
 from crm_research.churn.design import complete_rows, design_matrix, reference_levels
 from crm_research.churn.rates import critical_z, require_rows
 from crm_research.churn.survival import event_column, survival_data
 from crm_research.churn.zph import PH_TRANSFORMS, cox_zph
 from crm_research.errors import ConvergenceError, EstimationError, ParameterError, SpecError
+
+stats = lazy_module("scipy.stats")
 
 __all__ = ["CoxResult", "fit_cox", "PH_TRANSFORMS"]
 

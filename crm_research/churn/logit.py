@@ -17,12 +17,14 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 
 from crm_research._checks import binary_outcome, require_columns
+from crm_research._lazy import lazy_module
 from crm_research.churn.design import complete_rows, design_matrix, reference_levels
 from crm_research.churn.rates import critical_z, require_rows
 from crm_research.errors import ConvergenceError, DataError, EstimationError
+
+stats = lazy_module("scipy.stats")
 
 __all__ = ["LogitResult", "fit_logit"]
 

@@ -27,7 +27,6 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 
 from crm_research._checks import (
     binary_outcome,
@@ -37,7 +36,10 @@ from crm_research._checks import (
     require_frame,
     spreadsheet_rows,
 )
+from crm_research._lazy import lazy_module
 from crm_research.errors import DataError, ParameterError
+
+stats = lazy_module("scipy.stats")
 
 __all__ = ["PROPORTION_METHODS", "critical_z", "proportion_ci", "churn_rate", "churn_rates",
            "top_code", "ordered_levels", "require_rows"]

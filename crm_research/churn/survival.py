@@ -37,7 +37,6 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 
 from crm_research._checks import (
     binary_outcome,
@@ -46,12 +45,15 @@ from crm_research._checks import (
     require_columns,
     spreadsheet_rows,
 )
+from crm_research._lazy import lazy_module
 from crm_research.churn.rates import critical_z, ordered_levels, require_rows
 from crm_research.errors import (
     DataError,
     EstimationError,
     ParameterError,
 )
+
+stats = lazy_module("scipy.stats")
 
 __all__ = [
     "survival_data",

@@ -39,9 +39,11 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 
+from crm_research._lazy import lazy_module
 from crm_research.errors import DataError, EstimationError, ParameterError
+
+stats = lazy_module("scipy.stats")
 
 __all__ = ["PH_TRANSFORMS", "PH_TIES", "ph_time_transform", "cox_zph"]
 

@@ -52,11 +52,14 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
-from scipy import optimize, stats
+from scipy import optimize
 from scipy.special import expit, logit
 
 from crm_research._checks import check_seed
+from crm_research._lazy import lazy_module
 from crm_research.errors import ParameterError
+
+stats = lazy_module("scipy.stats")
 
 PRACTICES = ("training", "communication", "participation", "oversight")
 READINESS = ("people_readiness", "process_readiness", "technology_readiness",

@@ -21,8 +21,8 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 
+from crm_research._lazy import lazy_module
 from crm_research.data.codebook import load_codebook
 from crm_research.data.datasets import read_user_csv
 from crm_research.errors import (
@@ -37,6 +37,8 @@ from crm_research.sem.pls.plsc import bootstrap_model
 from crm_research.sem.spec import ModelSpec
 from crm_research.studies.simulate_projects import PRACTICES, READINESS, ProjectTruth
 from crm_research.studies.simulate_survey import SurveyTruth, simulate_firm_survey
+
+stats = lazy_module("scipy.stats")
 
 # ============================================================================================
 # Data

@@ -13,11 +13,14 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
-from scipy import optimize, stats
+from scipy import optimize
 
 from crm_research._checks import check_level
+from crm_research._lazy import lazy_module
 from crm_research.errors import ConvergenceError, EstimationError, ParameterError, SpecError
 from crm_research.sem.measurement.checks import check_item_blocks, numeric_items
+
+stats = lazy_module("scipy.stats")
 
 # Hu & Bentler (1999), Structural Equation Modeling 6(1): combination cut-offs.
 CFI_MIN = 0.95

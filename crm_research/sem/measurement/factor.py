@@ -19,14 +19,16 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 from statsmodels.tools.sm_exceptions import ConvergenceWarning
 
+from crm_research._lazy import lazy_module
 from crm_research.errors import EstimationError, ParameterError, SpecError
 from crm_research.sem.measurement.checks import (
     numeric_columns,
     numeric_items,
 )
+
+stats = lazy_module("scipy.stats")
 
 KMO_MIN = 0.50  # Kaiser (1974), Psychometrika 39(1): below .50 "unacceptable"
 

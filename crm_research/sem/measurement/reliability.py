@@ -37,9 +37,9 @@ from collections.abc import Iterator, Mapping, Sequence
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 
 from crm_research._checks import check_level, check_n_boot
+from crm_research._lazy import lazy_module
 from crm_research.errors import EstimationError, ParameterError, SpecError
 from crm_research.sem.measurement.checks import (
     check_item_blocks,
@@ -47,6 +47,8 @@ from crm_research.sem.measurement.checks import (
     numeric_columns,
     numeric_items,
 )
+
+stats = lazy_module("scipy.stats")
 
 # Thresholds (sources in the docstrings of the functions that use them).
 ALPHA_MIN = 0.70

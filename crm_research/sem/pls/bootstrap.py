@@ -12,9 +12,9 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 
 from crm_research._checks import check_level, check_n_boot
+from crm_research._lazy import lazy_module
 from crm_research.errors import EstimationError, ParameterError
 from crm_research.sem.pls.algorithm import (
     BatchFit,
@@ -32,6 +32,8 @@ from crm_research.sem.pls.design import (
     weighted_moments,
 )
 from crm_research.sem.spec import ModelSpec, load_model
+
+stats = lazy_module("scipy.stats")
 
 SIGN_CHANGES = ("none", "individual", "construct")
 CI_METHODS = ("percentile", "bca")

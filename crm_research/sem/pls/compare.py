@@ -24,10 +24,12 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 
 from crm_research._checks import check_level
+from crm_research._lazy import lazy_module
 from crm_research.errors import EstimationError, ParameterError
+
+stats = lazy_module("scipy.stats")
 
 PathKey = tuple[str, str] | str
 

@@ -40,14 +40,16 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 
 from crm_research._checks import check_level, check_n_boot, check_seed
+from crm_research._lazy import lazy_module
 from crm_research.errors import EstimationError, ParameterError, SpecError
 from crm_research.sem.pls import BootstrapResult, PLSResult, bootstrap_pls, estimate_pls
 from crm_research.sem.pls.algorithm import fit_batch, total_effects_matrix
 from crm_research.sem.pls.design import Design, constant_items, make_design, weighted_moments
 from crm_research.sem.spec import ModelSpec, load_model
+
+stats = lazy_module("scipy.stats")
 
 ESTIMATORS = ("pls", "plsc")
 

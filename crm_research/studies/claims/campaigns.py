@@ -19,9 +19,9 @@ from collections.abc import Sequence
 
 import numpy as np
 import pandas as pd
-import statsmodels.api as sm
 
 from crm_research._checks import check_seed, require_columns
+from crm_research._lazy import lazy_module
 from crm_research.errors import DataError, EstimationError, ParameterError
 from crm_research.studies.channel_economics import (
     TEXT_CHANNELS,
@@ -38,6 +38,8 @@ from crm_research.studies.claims.declarations import (
     rows_frame,
 )
 from crm_research.studies.primer import exact_proportion_ci
+
+sm = lazy_module("statsmodels.api")
 
 __all__ = ["winback_rate_ratio", "claim_winback_timing", "claim_discount_acquired_value",
            "spend_ratio", "claim_promotion_sales", "top_share_precision",

@@ -19,11 +19,14 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
-from scipy import optimize, stats
+from scipy import optimize
 
 from crm_research._checks import binary_outcome, check_level, require_columns
+from crm_research._lazy import lazy_module
 from crm_research.errors import DataError, ParameterError
 from crm_research.studies.primer.args import number
+
+stats = lazy_module("scipy.stats")
 
 # --------------------------------------------------------------------------- funnel
 

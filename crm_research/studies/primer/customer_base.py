@@ -27,13 +27,15 @@ from collections.abc import Sequence
 
 import numpy as np
 import pandas as pd
-import statsmodels.api as sm
-from scipy import stats
 
 from crm_research._checks import check_level, no_missing, require_columns
+from crm_research._lazy import lazy_module
 from crm_research.errors import DataError, EstimationError, ParameterError
 from crm_research.studies.primer.args import number, whole_number
 from crm_research.studies.primer.campaign import funnel_rates
+
+sm = lazy_module("statsmodels.api")
+stats = lazy_module("scipy.stats")
 
 __all__ = ["purchase_days", "marketing_funnel", "ols_table", "share_of_wallet_drivers",
            "quadratic_optimum", "profit_maximising_spend", "profit_deciles",
