@@ -16,7 +16,7 @@ Messages show numbers as plain Python numbers (``5.0``, not ``np.float64(5.0)``)
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import Any
+from typing import Any, Literal, overload
 
 import numpy as np
 import pandas as pd
@@ -102,6 +102,10 @@ def check_n_boot(n_boot: Any, name: str = "n_boot", minimum: int = 0) -> int:
     return int(n_boot)
 
 
+@overload
+def check_seed(seed: Any, name: str = ..., *, allow_none: Literal[False]) -> int: ...
+@overload
+def check_seed(seed: Any, name: str = ..., allow_none: bool = ...) -> int | None: ...
 def check_seed(seed: Any, name: str = "seed", allow_none: bool = True) -> int | None:
     """A seed in [0, 2**32 - 1] (the range numpy and scikit-learn both accept)."""
     if seed is None and allow_none:

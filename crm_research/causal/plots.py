@@ -203,8 +203,13 @@ def plot_shift_curve(curve: pd.DataFrame, title: str = "Channel shift what-if") 
     ax.set_ylabel("saving (currency units)")
     base = float(curve["total_cost"].iloc[0] + curve["saving"].iloc[0])
     if base > 0:
-        sec = ax.secondary_yaxis("right", functions=(lambda v: 100.0 * v / base,
-                                                     lambda p: p * base / 100.0))
+        def to_percent(v: Any) -> Any:
+            return 100.0 * v / base
+
+        def from_percent(p: Any) -> Any:
+            return p * base / 100.0
+
+        sec = ax.secondary_yaxis("right", functions=(to_percent, from_percent))
         sec.set_ylabel("saving (% of baseline cost)")
     ax.set_title(title)
     return fig

@@ -33,8 +33,8 @@ PREDICTION_MODELS = ("logit", "gbm")
 
 def _is_int(value: Any, minimum: int) -> bool:
     """True for a Python/numpy integer (not a bool) that is at least ``minimum``."""
-    return (isinstance(value, int | np.integer) and not isinstance(value, bool)
-            and value >= minimum)
+    return bool(isinstance(value, int | np.integer) and not isinstance(value, bool)
+                and value >= minimum)
 
 
 def _check_scores(y: Any, p: Any, probabilities: bool = True) -> tuple[np.ndarray, np.ndarray]:

@@ -168,12 +168,14 @@ def fit_bgnbd(
     x, t_x, T = check_rfm(frequency, recency, T, MODEL)
     x, t_x, T, w = weighted_rows(MODEL, x, t_x, T, weights, collapse)
     d = _Data(x, t_x, T, w)
-    return fit_mle(
+    fit = fit_mle(
         MODEL, NAMES, lambda th: _loglik(th, d), np.asarray(start, float), w,
         loglik_grad=lambda th: _loglik_grad(th, d), l2=l2, raise_on_failure=raise_on_failure,
         level=level, maxiter=maxiter, max_seconds=max_seconds, bounds=bounds,
         result_class=BGNBDFit,
     )
+    assert isinstance(fit, BGNBDFit)
+    return fit
 
 
 _SINGULAR_TOL = 1e-6

@@ -36,7 +36,7 @@ from crm_research.clv.results import FitResult
 from crm_research.errors import ConvergenceError, DataError, EstimationError, ParameterError
 
 LLFunc = Callable[[np.ndarray], np.ndarray]
-GradFunc = Callable[[np.ndarray], tuple[np.ndarray, np.ndarray]]
+GradFunc = Callable[[np.ndarray], tuple[float, np.ndarray]]
 
 
 def collapse_rows(*columns: np.ndarray) -> tuple[list[np.ndarray], np.ndarray]:

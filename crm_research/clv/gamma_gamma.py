@@ -117,11 +117,13 @@ def fit_gamma_gamma(frequency, monetary, collapse: bool = True, l2: float = 0.0,
     if collapse:
         (x, m), counts = collapse_rows(x, m)
         w = counts.astype(float)
-    return fit_mle(MODEL, NAMES, lambda th: _loglik(th, x, m), np.asarray(start, float), w,
-                   loglik_grad=lambda th: _loglik_grad(th, x, m, w), l2=l2,
-                   raise_on_failure=raise_on_failure, level=level, maxiter=maxiter,
-                   max_seconds=max_seconds, bounds=BOUNDS if bounds is None else bounds,
-                   result_class=GammaGammaFit)
+    fit = fit_mle(MODEL, NAMES, lambda th: _loglik(th, x, m), np.asarray(start, float), w,
+                  loglik_grad=lambda th: _loglik_grad(th, x, m, w), l2=l2,
+                  raise_on_failure=raise_on_failure, level=level, maxiter=maxiter,
+                  max_seconds=max_seconds, bounds=BOUNDS if bounds is None else bounds,
+                  result_class=GammaGammaFit)
+    assert isinstance(fit, GammaGammaFit)
+    return fit
 
 
 def gamma_gamma_conditional_spend(params, frequency, monetary) -> np.ndarray:

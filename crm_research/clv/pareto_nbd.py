@@ -175,6 +175,7 @@ def fit_pareto_nbd(
     fit = fit_mle(MODEL, FIT_NAMES, loglik, phi0, w, l2=l2, raise_on_failure=False,
                   level=level, maxiter=maxiter, max_seconds=max_seconds, bounds=box,
                   result_class=ParetoNBDFit)
+    assert isinstance(fit, ParetoNBDFit)
     fit = _to_beta(fit)
     if not fit.converged and raise_on_failure:
         raise ConvergenceError(

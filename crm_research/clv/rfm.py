@@ -30,12 +30,14 @@ Lost                R == 1 and F <= 2
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import numpy as np
 import pandas as pd
 
 from crm_research.errors import DataError, ParameterError
 
-SEGMENT_RULES: list[tuple[str, object]] = [
+SEGMENT_RULES: list[tuple[str, Callable[[np.ndarray, np.ndarray], np.ndarray]]] = [
     ("Champions", lambda R, F: (R >= 4) & (F >= 4)),
     ("Loyal", lambda R, F: (R == 3) & (F >= 4)),
     ("Cannot lose them", lambda R, F: (R == 1) & (F >= 4)),

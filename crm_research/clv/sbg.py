@@ -84,9 +84,11 @@ def fit_sbg(survivors, l2: float = 0.0, start=(1.0, 1.0), level: float = 0.95,
     """ML fit of the sBG to survivor counts ``n_0..n_k`` (``n`` in the result is n_0)."""
     n = _check_survivors(survivors)
     t, censored, w = _rows(n)
-    return fit_mle(MODEL, NAMES, lambda th: _loglik(th, t, censored), np.asarray(start, float),
-                   w, l2=l2, level=level, raise_on_failure=raise_on_failure,
-                   result_class=SBGFit)
+    fit = fit_mle(MODEL, NAMES, lambda th: _loglik(th, t, censored), np.asarray(start, float),
+                  w, l2=l2, level=level, raise_on_failure=raise_on_failure,
+                  result_class=SBGFit)
+    assert isinstance(fit, SBGFit)
+    return fit
 
 
 def sbg_survival(params, t) -> np.ndarray:

@@ -187,7 +187,8 @@ def _read_csv(name: str, **kwargs: Any) -> pd.DataFrame:
         raise DataError(f"data set {name!r}: cannot parse {path}: {exc}") from exc
 
 
-def _yes_no(series: pd.Series, name: str, col: str, yes: str = "yes", no: str = "no") -> pd.Series:
+def _yes_no(series: pd.Series, name: str, col: str, yes: str | int = "yes",
+            no: str | int = "no") -> pd.Series:
     mapped = series.map({yes: True, no: False})
     bad = mapped.isna() & series.notna()
     if bad.any():

@@ -188,8 +188,9 @@ def path_diagram(result: Any, show_items: bool = False, title: str | None = None
     shapes: dict[str, Ellipse] = {}
     for n in nodes:
         x, y = centre(n)
-        shapes[n] = ax.add_patch(Ellipse((x, y), NODE_W, NODE_H, facecolor=NODE_FILL,
-                             edgecolor=EDGE_COLOUR, lw=1.2, zorder=3))
+        shapes[n] = Ellipse((x, y), NODE_W, NODE_H, facecolor=NODE_FILL,
+                            edgecolor=EDGE_COLOUR, lw=1.2, zorder=3)
+        ax.add_patch(shapes[n])
         text = fence(n) if n in r2 else display_text("{}", n)
         if n in r2:
             text = f"{text}\nR² = {r2[n]:.2f}"

@@ -4,16 +4,20 @@ saved here — the notebooks pass them to :func:`crm_research.report.show_figure
 from __future__ import annotations
 
 from collections.abc import Mapping
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
 
 from crm_research.errors import DataError
 
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
+
 __all__ = ["plot_pareto_curves", "plot_clv_by_retention", "plot_claims"]
 
 
-def plot_pareto_curves(curves: Mapping[str, pd.DataFrame], top: float = 0.2) -> object:
+def plot_pareto_curves(curves: Mapping[str, pd.DataFrame], top: float = 0.2) -> Figure:
     """Top-down Lorenz curves (customer share vs value share), one line per data set, with the
     equality line and a mark at ``top``."""
     import matplotlib.pyplot as plt
@@ -40,7 +44,7 @@ def plot_pareto_curves(curves: Mapping[str, pd.DataFrame], top: float = 0.2) -> 
     return fig
 
 
-def plot_clv_by_retention(grid: pd.DataFrame, margin: float = 1.0) -> object:
+def plot_clv_by_retention(grid: pd.DataFrame, margin: float = 1.0) -> Figure:
     """CLV against retention, one line per discount rate (a :func:`retention_clv_grid` table:
     index = retention, columns = 'd=…')."""
     import matplotlib.pyplot as plt
@@ -57,7 +61,7 @@ def plot_clv_by_retention(grid: pd.DataFrame, margin: float = 1.0) -> object:
     return fig
 
 
-def plot_claims(rows: pd.DataFrame) -> object:
+def plot_claims(rows: pd.DataFrame) -> Figure:
     """One small panel per testable claim: each data set's estimate with its interval and the
     claim's band shaded (claims without a band are skipped)."""
     import matplotlib.pyplot as plt

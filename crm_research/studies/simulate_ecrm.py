@@ -34,6 +34,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from typing import Any, cast
 
 import numpy as np
 import pandas as pd
@@ -94,8 +95,9 @@ class EcrmTruth:
         """True indirect effect of ECRM on LOY through each component, the direct and total
         effect, and each share of the total (columns: route, effect, share)."""
         p = self.true_paths()
-        rows = [{"route": f"ECRM -> {c} -> LOY", "effect": p[("ECRM", c)] * p[(c, "LOY")]}
-                for c in COMPONENTS]
+        rows: list[dict[str, Any]] = [
+            {"route": f"ECRM -> {c} -> LOY", "effect": p[("ECRM", c)] * p[(c, "LOY")]}
+            for c in COMPONENTS]
         rows.append({"route": "ECRM -> LOY (direct)", "effect": p[("ECRM", "LOY")]})
         total = sum(r["effect"] for r in rows)
         out = pd.DataFrame(rows)
@@ -155,9 +157,10 @@ def ecrm_truth(paths: Mapping[tuple[str, str], float] | None = None,
     spec = ecrm_model()
     base = dict(DEFAULT_PATHS)
     for key, value in (paths or {}).items():
-        if tuple(key) not in base:
+        pair = tuple(key)  # YAML gives lists; a key found in base is a (source, target) pair
+        if pair not in base:
             raise ParameterError(f"paths: {key} is not a path of model {spec.name!r}")
-        base[tuple(key)] = float(value)
+        base[cast(tuple[str, str], pair)] = float(value)
     if not (np.isfinite(path_multiplier) and path_multiplier >= 0):
         raise ParameterError(f"path_multiplier={path_multiplier!r}; expected a number >= 0")
     if not 0 <= missing_rate < 1:

@@ -34,6 +34,7 @@ Discriminant validity and collinearity (HTMT, Fornell-Larcker, cross-loadings, V
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping, Sequence
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -232,7 +233,7 @@ def cronbach_alpha(
         raise ParameterError(f"ci_method must be 'feldt', 'bootstrap' or None, got {ci_method!r}")
     level = check_level(level)
     n_boot = check_n_boot(n_boot)
-    rows = []
+    rows: list[dict[str, Any]] = []
     for construct, _cols, x, corr in block_matrices(items, blocks, missing):
         n, k = x.shape
         a_std = _alpha_from_matrix(corr) if k > 1 else np.nan

@@ -406,8 +406,8 @@ def _assemble(spec: ModelSpec, d: Design, x: np.ndarray, xt: np.ndarray, index: 
     f2_rows = []
     for s_, t_ in _ordered_edges(edges, all_names):
         k = pos[t_]
-        pr = [i for i in np.flatnonzero(adj[:, k]) if i != pos[s_]]
-        r2_excl = _ols_on_corr(rr, np.array(pr), k)[1] if pr else 0.0
+        kept = [i for i in np.flatnonzero(adj[:, k]) if i != pos[s_]]
+        r2_excl = _ols_on_corr(rr, np.array(kept), k)[1] if kept else 0.0
         f2 = (r2_full[k] - r2_excl) / (1 - r2_full[k])
         f2_rows.append({"source": s_, "target": t_, "f2": f2})
     f_squared = pd.DataFrame(f2_rows)

@@ -109,7 +109,7 @@ def plsc_core(s: np.ndarray, w: np.ndarray, d: Design) -> PLScCore:
                 lam[:, bi] = np.sqrt(rho[:, j])[:, None] * wj / (wj**2).sum(axis=1)[:, None]
         else:   # composite: loadings = correlations of the items with the composite
             lam[:, bi] = np.einsum("bpq,bq->bp", sjj, wj)
-    ok = np.isfinite(rho).all(axis=1) & (np.nan_to_num(rho, nan=-1.0) > 0).all(axis=1)
+    ok = np.asarray(np.isfinite(rho).all(axis=1) & (np.nan_to_num(rho, nan=-1.0) > 0).all(axis=1))
     rho_safe = np.where(ok[:, None], rho, 1.0)
     r_comp = np.einsum("bpl,bpq,bqm->blm", np.nan_to_num(wn), s, np.nan_to_num(wn))
     r_star = r_comp / np.sqrt(rho_safe[:, :, None] * rho_safe[:, None, :])

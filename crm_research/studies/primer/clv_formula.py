@@ -36,7 +36,7 @@ def margin_multiple(retention: float, discount_rate: float, timing: str = "end")
     return retention_clv(1.0, retention, discount_rate, None, timing)
 
 
-def retention_clv_grid(retentions: Sequence[float], discount_rates: Sequence[float],
+def retention_clv_grid(retentions: Sequence[float] | np.ndarray, discount_rates: Sequence[float],
                        margin: float = 1.0, horizon: int | None = None,
                        timing: str = "end") -> pd.DataFrame:
     """CLV over a grid: one row per retention, one column per discount rate."""
