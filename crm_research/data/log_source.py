@@ -22,6 +22,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -69,6 +70,7 @@ class StudyLog:
         ``calibration_end`` (:func:`~crm_research.data.transactions.repeat_transactions_by_day`)."""
         if self.sql is not None:
             return self.sql.repeat_transactions_by_day(calibration_end)
+        assert self.log is not None  # a log without an SQL engine is held in memory
         customers = None
         if calibration_end is not None:
             first = self.log.groupby("customer_id")["date"].min().dt.normalize()
@@ -77,12 +79,12 @@ class StudyLog:
 
 
 def summarize(
-    log: object,
+    log: pd.DataFrame | str | Sequence[str],
     engine: str = "auto",
     customer_col: str = "customer_id",
     date_col: str = "date",
     value_col: str | None = "value",
-    **options: object,
+    **options: Any,
 ) -> pd.DataFrame:
     """``summarize_transactions`` on any engine: ``log`` is a DataFrame, or CSV/Parquet
     file(s), folder(s) or glob(s); ``engine`` is ``auto`` (pandas for a frame, DuckDB for files),
@@ -128,7 +130,7 @@ def open_log(dataset: str, engine: str = "auto", customer_col: str = "customer_i
                              f"engine={engine!r}: convert the file to UTF-8 with ISO dates, or "
                              "use engine='pandas'")
     engine = resolve_engine(engine, None if bundled else dataset)
-    opts = {} if memory_limit is None else {"memory_limit": memory_limit}
+    opts: dict[str, Any] = {} if memory_limit is None else {"memory_limit": memory_limit}
     if bundled:
         log, cleaning, defaults = transactions.prepare_log(dataset, datasets.load(dataset))
         sql = None if engine == "pandas" else TransactionLog(log, engine, spark=spark, **opts)

@@ -22,9 +22,10 @@ import glob
 import re
 import tempfile
 import warnings
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from functools import cache
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -83,7 +84,7 @@ def expand_paths(source: str | Sequence[str]) -> list[str]:
     return out
 
 
-def is_uri(source: object) -> bool:
+def is_uri(source: str | Iterable[str]) -> bool:
     """A cluster/object-store path (``s3a://``, ``hdfs://``, ``abfss://``, ...), read by Spark."""
     first = source if isinstance(source, str) else next(iter(source), "")
     return isinstance(first, str) and re.match(r"^[a-z][a-z0-9+.-]*://", first) is not None \
@@ -141,8 +142,12 @@ class _DuckDB:
         if threads:
             self.con.execute(f"SET threads = {int(threads)}")
         # spill folder, removed with this object (or by close())
-        self._tmp = None if temp_directory else tempfile.TemporaryDirectory(prefix="crm-duckdb-")
-        folder = temp_directory or self._tmp.name
+        self._tmp: tempfile.TemporaryDirectory[str] | None = None
+        if temp_directory:
+            folder = temp_directory
+        else:
+            self._tmp = tempfile.TemporaryDirectory(prefix="crm-duckdb-")
+            folder = self._tmp.name
         self.con.execute(f"SET temp_directory = '{_literal(folder)}'")
         self.con.execute("CREATE OR REPLACE TEMP MACRO unix_date(d) AS "
                          "(CAST(d AS DATE) - DATE '1970-01-01')")
@@ -152,13 +157,15 @@ class _DuckDB:
             self.con.register(f"{view}_frame", src)
             rel = f"{view}_frame"
         else:
+            date_col = cols["date"]
+            assert date_col is not None  # TransactionLog's date_col is a required str
             files = "[" + ", ".join(f"'{_literal(p)}'" for p in src) + "]"
             rel = (f"read_parquet({files}, union_by_name = true)"
                    if _file_kind(src[0]) == "parquet" else
                    # dates read as text and cast by the query: ISO 8601 only, so a day-first
                    # file is refused as unparsable instead of being guessed (issue 11)
                    f"read_csv({files}, header = true, "
-                   f"types = {{'{_literal(cols['date'])}': 'VARCHAR'}})")
+                   f"types = {{'{_literal(date_col)}': 'VARCHAR'}})")
         sel = [f'"{_ident(cols["customer"])}" AS customer_id',
                f'"{_ident(cols["date"])}" AS date_raw',
                f'"{_ident(cols["value"])}" AS value_raw' if cols["value"] else "0 AS value_raw"]
@@ -270,6 +277,7 @@ class TransactionLog:
                  threads: int | None = None, spark=None):
         if value_check not in VALUE_CHECKS:
             raise ParameterError(f"value_check={value_check!r}; expected one of {VALUE_CHECKS}")
+        self.engine: _DuckDB | _Spark
         if engine == "duckdb":
             self.engine = _DuckDB(memory_limit, threads)
         elif engine == "spark":
@@ -304,7 +312,7 @@ class TransactionLog:
         for view, body in views:
             self._run(lambda v=view, b=body: self.engine.execute(
                 f"CREATE OR REPLACE TEMPORARY VIEW {v} AS {b}"), "read")
-        self._checks: dict[str, object] | None = None
+        self._checks: dict[str, Any] | None = None
 
     def _run(self, fn, what: str):
         try:
@@ -324,11 +332,11 @@ class TransactionLog:
         sql = self.sql_text(final, ctes, **params)
         return self._run(lambda: self.engine.query(sql), "summarise")
 
-    def checks(self) -> dict[str, object]:
+    def checks(self) -> dict[str, Any]:
         """Row counts of every problem, first/last day; raises :class:`DataError` on any."""
         if self._checks is None:
             row = self.query("checks").iloc[0]
-            c = {k: (None if pd.isna(v) else v) for k, v in row.items()}
+            c: dict[str, Any] = {k: (None if pd.isna(v) else v) for k, v in row.items()}
             col = self.columns
             problems = []
             if c["n_rows"] == 0:

@@ -44,6 +44,7 @@ reductions), so a 2-million-row log is summarised in well under a second.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -559,7 +560,7 @@ def summary_overview(summary: pd.DataFrame) -> pd.DataFrame:
 
 
 
-def summarize(log: object, engine: str = "auto", **options: object) -> pd.DataFrame:
+def summarize(log: object, engine: str = "auto", **options: Any) -> pd.DataFrame:
     """:func:`summarize_transactions` of a frame or CSV/Parquet files on any engine (pandas,
     DuckDB, Spark): see :func:`crm_research.data.log_source.summarize`."""
     from crm_research.data import log_source
@@ -567,7 +568,7 @@ def summarize(log: object, engine: str = "auto", **options: object) -> pd.DataFr
     return log_source.summarize(log, engine, **options)
 
 
-def open_log(dataset: str, engine: str = "auto", **options: object):
+def open_log(dataset: str, engine: str = "auto", **options: Any):
     """The ``customer_value`` study's log on any engine: see
     :func:`crm_research.data.log_source.open_log`."""
     from crm_research.data import log_source
