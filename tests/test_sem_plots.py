@@ -17,6 +17,7 @@ import pytest  # noqa: E402
 from matplotlib import font_manager  # noqa: E402
 from matplotlib._text_helpers import layout  # noqa: E402
 from matplotlib.ft2font import FT2Font  # noqa: E402
+from matplotlib.transforms import Bbox  # noqa: E402
 
 from crm_research.sem.plots import display_text, has_rtl, path_label, paths_figure  # noqa: E402
 
@@ -67,3 +68,55 @@ def test_paths_figure_draws_the_display_labels() -> None:
     drawn = [t.get_text() for t in fig.axes[0].get_yticklabels()]
     assert drawn == [path_label(SAT_FA, "LOY"), path_label("IMAG", LOY_FA)]
     plt.close(fig)
+
+
+def test_ipma_labels_of_the_ecsi_model_do_not_overlap() -> None:
+    """Issue 12: QUAL ran into VAL. The label boxes, as the renderer draws them, are disjoint."""
+    from crm_research.data import datasets
+    from crm_research.sem.plots import ipma_figure
+    from crm_research.sem.pls import estimate_pls
+    from crm_research.sem.pls.ipma import ipma
+
+    res = estimate_pls(datasets.load("ecsi_satisfaction"), "ecsi_satisfaction")
+    table = ipma(res, "LOY")[0]
+    fig = ipma_figure(table, "LOY")
+    renderer = fig.canvas.get_renderer()
+    ax = fig.axes[0]
+    texts = [t for t in ax.texts if t.get_text() in set(table["construct"])]
+    assert sorted(t.get_text() for t in texts) == sorted(table["construct"])
+    boxes = [t.get_window_extent(renderer) for t in texts]
+    frame = ax.get_window_extent(renderer)
+    for i, a in enumerate(boxes):
+        assert frame.contains(a.x0, a.y0) and frame.contains(a.x1, a.y1)
+        for b in boxes[i + 1:]:
+            assert not a.overlaps(b), (a, b)
+    # nor does a label run into another construct's marker (the old QUAL label touched VAL's)
+    r = 3.0 * fig.dpi / 72.0
+    where = dict(zip(table["construct"], ax.transData.transform(
+        table[["importance", "performance"]].to_numpy()), strict=True))
+    for t, box in zip(texts, boxes, strict=True):
+        for name, (px, py) in where.items():
+            if name != t.get_text():
+                assert not box.overlaps(Bbox.from_extents(px - r, py - r, px + r, py + r)), name
+    plt.close(fig)
+
+
+def test_place_labels_separates_labels_of_coincident_points() -> None:
+    """Three points at (almost) the same place: the plain offset would stack all three labels."""
+    from crm_research.sem.plots import place_labels
+
+    fig, ax = plt.subplots()
+    ax.set_xlim(0, 1)
+    ax.set_ylim(0, 1)
+    xs, ys = [0.5, 0.501, 0.502], [0.5, 0.5, 0.501]
+    notes = place_labels(ax, ["QUAL", "VAL", "EXPE"], xs, ys)
+    renderer = fig.canvas.get_renderer()
+    boxes = [n.get_window_extent(renderer) for n in notes]
+    assert not any(a.overlaps(b) for i, a in enumerate(boxes) for b in boxes[i + 1:])
+    fig2, ax2 = plt.subplots()
+    ax2.set_xlim(0, 1)
+    ax2.set_ylim(0, 1)
+    again = place_labels(ax2, ["QUAL", "VAL", "EXPE"], xs, ys)
+    assert [n.get_position() for n in again] == [n.get_position() for n in notes]  # deterministic
+    plt.close(fig)
+    plt.close(fig2)

@@ -19,6 +19,7 @@ import unicodedata
 
 import matplotlib.pyplot as plt
 import pandas as pd
+from matplotlib.transforms import Bbox
 
 LRM = "\u200e"  # LEFT-TO-RIGHT MARK (a strong left-to-right character that is not drawn)
 
@@ -49,12 +50,12 @@ def path_label(source: str, target: str) -> str:
 
 def ipma_figure(table: pd.DataFrame, target: str) -> plt.Figure:
     """Importance-performance map (Ringle & Sarstedt 2016): importance (unstandardised total
-    effect on ``target``) on x, performance (0-100) on y, dashed lines at the means."""
+    effect on ``target``) on x, performance (0-100) on y, dashed lines at the means.
+
+    Construct labels are placed by :func:`place_labels` so that no two overlap (ECSI's QUAL
+    and VAL lie almost on top of each other)."""
     fig, ax = plt.subplots()
     ax.scatter(table["importance"], table["performance"], s=40)
-    for _, r in table.iterrows():
-        ax.annotate(display_text("{}", r["construct"]), (r["importance"], r["performance"]),
-                    textcoords="offset points", xytext=(5, 4))
     ax.axvline(table["importance"].mean(), ls="--", lw=0.8, color="grey")
     ax.axhline(table["performance"].mean(), ls="--", lw=0.8, color="grey")
     ax.set_xlabel(display_text("importance (unstandardised total effect on {})", target))
@@ -62,8 +63,70 @@ def ipma_figure(table: pd.DataFrame, target: str) -> plt.Figure:
     ax.set_title(display_text("Importance-performance map for {}", target))
     lo, hi = table["performance"].min(), table["performance"].max()
     ax.set_ylim(max(0.0, lo - 10), min(100.0, hi + 10))
+    x0, x1 = table["importance"].min(), table["importance"].max()
+    pad = 0.12 * (x1 - x0) if x1 > x0 else 0.1
+    ax.set_xlim(x0 - pad, x1 + pad)
     fig.tight_layout()
+    place_labels(ax, [display_text("{}", c) for c in table["construct"]],
+                 list(table["importance"]), list(table["performance"]))
     return fig
+
+
+# candidate label offsets (points from the marker), tried in this order; the leader line is
+# drawn only when a label had to move beyond the first ring
+_OFFSETS = [(5, 4), (5, -13), (-5, 4), (-5, -13), (0, 9), (0, -18)]
+
+
+def place_labels(ax: plt.Axes, labels: list[str], xs: list[float], ys: list[float],
+                 ) -> list[plt.Annotation]:
+    """Annotate the points ``(xs[i], ys[i])`` with ``labels[i]`` so that no two label boxes
+    overlap each other or another point's marker.
+
+    Deterministic greedy placement: points are taken from top to bottom (ties by x); each label
+    tries the offsets of ``_OFFSETS`` and then the same offsets pushed out in steps of 10 pt
+    (with a grey leader line), and keeps the first box that is inside the axes and clear of
+    the boxes already placed. The layout must be final (call after ``tight_layout``)."""
+    fig = ax.figure
+    renderer = fig.canvas.get_renderer()  # type: ignore[attr-defined]
+    frame = ax.get_window_extent(renderer)
+    to_px = ax.transData.transform
+    points = [to_px((x, y)) for x, y in zip(xs, ys, strict=True)]
+    r = 4.0 * fig.dpi / 72.0  # half a marker (s=40 → about 6 pt wide)
+    markers = [Bbox.from_extents(px - r, py - r, px + r, py + r) for px, py in points]
+    order = sorted(range(len(labels)), key=lambda i: (-ys[i], xs[i]))
+    placed: list[Bbox] = []
+    notes: list[plt.Annotation] = [None] * len(labels)  # type: ignore[list-item]
+    for i in order:
+        others = [m for j, m in enumerate(markers) if j != i]
+        chosen = None
+        for ring in range(6):
+            for dx, dy in _OFFSETS:
+                sx = dx + (10 * ring if dx > 0 else -10 * ring if dx < 0 else 0)
+                sy = dy + (10 * ring if dy > 0 else -10 * ring)
+                note = _annotate(ax, labels[i], xs[i], ys[i], sx, sy, leader=ring > 0)
+                box = note.get_window_extent(renderer)
+                inside = (box.x0 >= frame.x0 and box.x1 <= frame.x1
+                          and box.y0 >= frame.y0 and box.y1 <= frame.y1)
+                if inside and not any(box.overlaps(b) for b in placed + others):
+                    chosen = (note, box)
+                    break
+                note.remove()
+            if chosen:
+                break
+        if chosen is None:  # nowhere free: keep the first choice (the map is unreadable anyway)
+            note = _annotate(ax, labels[i], xs[i], ys[i], *_OFFSETS[0], leader=False)
+            chosen = (note, note.get_window_extent(renderer))
+        notes[i] = chosen[0]
+        placed.append(chosen[1])
+    return notes
+
+
+def _annotate(ax: plt.Axes, label: str, x: float, y: float, dx: float, dy: float,
+              leader: bool) -> plt.Annotation:
+    arrow = {"arrowstyle": "-", "color": "grey", "lw": 0.6, "shrinkA": 0, "shrinkB": 3}
+    return ax.annotate(label, (x, y), textcoords="offset points", xytext=(dx, dy),
+                       ha="left" if dx > 0 else "right" if dx < 0 else "center",
+                       arrowprops=arrow if leader else None)
 
 
 def paths_figure(paths: pd.DataFrame) -> plt.Figure:
