@@ -682,3 +682,28 @@ def test_effect_estimate_result_protocol():
     assert {"ci_low", "ci_high", "level"} <= set(r.table.columns)
     fit = r.fit_table().set_index("statistic")["value"]
     assert fit["n"] == r.n and fit["df"] == r.details["df"]
+
+
+def test_plot_effects_groups_rows_into_sections_labelled_once():
+    """Issue 12: the subgroup plot repeated "Mens E-Mail · history_segment ·" on every row."""
+    from crm_research.causal import plots as pc
+
+    eff = pd.DataFrame({
+        "treatment": ["Mens E-Mail"] * 3 + ["Womens E-Mail"] * 3 + ["Mens E-Mail"],
+        "by": ["channel", "channel", "history_segment"] * 2 + ["newbie"],
+        "subgroup": ["Web", "Phone", "1) $0 - $100", "Web", "Phone", "1) $0 - $100", "0"],
+        "estimate": [0.1, 0.2, 0.3, 0.1, 0.2, 0.3, 0.4], "ci_low": [0.0] * 7, "ci_high": [0.5] * 7,
+    })
+    fig = pc.plot_effects(eff, label=["treatment", "by", "subgroup"])
+    ax = fig.axes[0]
+    ticks = sorted(ax.get_yticklabels(), key=lambda t: -t.get_position()[1])  # top to bottom
+    assert [t.get_text() for t in ticks] == [
+        "Mens E-Mail · channel", "Web", "Phone", "Mens E-Mail · history segment", r"1) \$0 - \$100",
+        "Womens E-Mail · channel", "Web", "Phone", "Womens E-Mail · history segment",
+        r"1) \$0 - \$100", "Mens E-Mail · newbie", "0"]  # sections in order of first appearance
+    assert [t.get_fontweight() == "bold" for t in ticks] == [
+        True, False, False, True, False, True, False, False, True, False, True, False]
+    # each estimate sits on its level's row: Mens/newbie (0.4) is the last tick
+    line = ax.lines[0]
+    ys = dict(zip(line.get_xdata(), line.get_ydata(), strict=True))
+    assert ys[0.4] == ticks[-1].get_position()[1]

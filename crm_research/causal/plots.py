@@ -103,24 +103,57 @@ def plot_balance(balance: pd.DataFrame, threshold: float = 0.1,
 def plot_effects(effects: pd.DataFrame, label: str | Sequence[str] = "treatment",
                  estimate: str = "estimate", ci_low: str = "ci_low", ci_high: str = "ci_high",
                  xlabel: str = "effect", title: str = "", null: float = 0.0) -> Figure:
-    """Forest plot of ``estimate`` with [``ci_low``, ``ci_high``] per row of ``effects``."""
+    """Forest plot of ``estimate`` with [``ci_low``, ``ci_high``] per row of ``effects``.
+
+    With several ``label`` columns the rows are grouped into sections by all but the last
+    column (in order of first appearance): each section opens with a bold heading naming its
+    values (e.g. "Mens E-Mail · history segment") and each row is labelled with the last
+    column only (e.g. "3) $200 - $350"), so the repeated part is written once."""
     labels = [label] if isinstance(label, str) else list(label)
     _need(effects, labels + [estimate, ci_low, ci_high], "plot_effects")
     e = effects.reset_index(drop=True)
-    names = e[labels].astype(str).agg(" · ".join, axis=1).map(_label)
-    y = np.arange(len(e))[::-1]
-    fig = Figure(figsize=(7.0, max(2.2, 0.35 * len(e) + 1.0)), layout="constrained")
+    keys = labels[:-1]
+    heads = list(zip(*(e[k].astype(str) for k in keys), strict=True)) if keys else []
+    if keys:
+        first = {h: i for i, h in enumerate(dict.fromkeys(heads))}
+        order = sorted(range(len(e)), key=lambda i: first[heads[i]])  # stable: rows keep order
+        e, heads = e.iloc[order], [heads[i] for i in order]
+    ticks: list[str] = []
+    bold: list[bool] = []
+    rows: list[int] = []  # position (from the top) of each row of ``e``
+    previous: tuple[str, ...] | None = None
+    for i, name in enumerate(e[labels[-1]].astype(str)):
+        if keys and heads[i] != previous:
+            previous = heads[i]
+            ticks.append(_label(" · ".join(_words(v) for v in previous)))
+            bold.append(True)
+        rows.append(len(ticks))
+        ticks.append(_label(name))
+        bold.append(False)
+    top = len(ticks) - 1
+    fig = Figure(figsize=(7.0, max(2.2, 0.3 * len(ticks) + 1.0)), layout="constrained")
     ax = fig.subplots()
     est = e[estimate].to_numpy(float)
     lo, hi = e[ci_low].to_numpy(float), e[ci_high].to_numpy(float)
+    y = np.array([top - r for r in rows], dtype=float)
     ax.errorbar(est, y, xerr=[est - lo, hi - est], fmt="o", color="C0", capsize=3)
     ax.axvline(null, color="grey", ls="--", lw=0.8)
-    ax.set_yticks(y)
-    ax.set_yticklabels(names, fontsize=8)
+    ax.set_yticks(np.arange(top, -1, -1), ticks)
+    for tick, strong in zip(ax.get_yticklabels(), bold, strict=True):
+        if strong:
+            tick.set_fontweight("bold")
+    ax.set_ylim(-0.6, top + 0.6)
     ax.set_xlabel(xlabel)
     if title:
         ax.set_title(title)
     return fig
+
+
+def _words(value: str) -> str:
+    """A code name such as ``history_segment`` written as words (other text unchanged)."""
+    from crm_research.reporting.theme import words
+
+    return words(value)
 
 
 def plot_method_check(draws: pd.DataFrame, outcomes: Sequence[str] | None = None,
