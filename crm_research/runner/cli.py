@@ -6,7 +6,7 @@ import argparse
 import sys
 from collections.abc import Sequence
 
-from crm_research.errors import CRMResearchError
+from crm_research.errors import CRMResearchError, ParameterError
 
 
 def _cmd_list(args: argparse.Namespace) -> int:
@@ -66,8 +66,14 @@ def _cmd_run(args: argparse.Namespace) -> int:
 
 def _cmd_build(args: argparse.Namespace) -> int:
     from crm_research.runner.pipeline import build
+    from crm_research.runner.publish import read_run_list, write_zip
 
-    results = build(out=args.out, quick=args.quick, jobs=args.jobs, only=args.only or None)
+    if args.runs and (args.only or args.quick):
+        raise ParameterError("--runs lists the runs itself: use it without --only/--quick "
+                             "(give 'quick: true' per run in the file)")
+    runs = read_run_list(args.runs) if args.runs else None
+    results = build(out=args.out, quick=args.quick, jobs=args.jobs, only=args.only or None,
+                    runs=runs)
     bad = 0
     for r in results:
         if r.status == "ok":
@@ -76,6 +82,8 @@ def _cmd_build(args: argparse.Namespace) -> int:
             bad += 1
             print(f"{r.study}: FAILED — {r.error}", file=sys.stderr)
     print(f"index: {args.out}/index.html ({len(results) - bad} ok, {bad} failed)")
+    if args.zip:
+        print(f"site zip: {write_zip(args.out, args.zip)}")
     return 1 if bad else 0
 
 
@@ -102,6 +110,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", default="reports", help="output folder (default: reports)")
     p.add_argument("--jobs", type=int, default=2, help="studies run in parallel (default 2)")
     p.add_argument("--only", nargs="*", help="restrict to these studies")
+    p.add_argument("--runs", metavar="FILE",
+                   help="build the runs listed in a YAML run list instead (see "
+                        "notebooks/runs/example.yaml)")
+    p.add_argument("--zip", metavar="FILE", help="also write the built site as one zip file")
     p.set_defaults(func=_cmd_build)
     return parser
 

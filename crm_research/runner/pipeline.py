@@ -244,9 +244,9 @@ def report_key(study: str, variant: str | None = None) -> str:
 
 def run_study(name: str, params: dict[str, Any] | None = None, out: str | Path = "reports",
               quick: bool = False, update_index: bool = True,
-              variant: str | None = None) -> RunResult:
-    """Run study ``name`` into ``out/<name>`` (``out/<name>--<variant>`` for a variant);
-    raise StudyRunError if a cell fails.
+              variant: str | None = None, label: str | None = None) -> RunResult:
+    """Run study ``name`` into ``out/<name>`` (``out/<name>--<variant>`` for a variant,
+    ``out/<name>--<label>`` for a named run of a run list); raise StudyRunError if a cell fails.
 
     Parameters are validated before any cell runs (ParameterError). On failure the previous
     report is left untouched, the attempt is recorded in ``out/_runs/<key>.json`` and the
@@ -257,7 +257,7 @@ def run_study(name: str, params: dict[str, Any] | None = None, out: str | Path =
 
     study = get_study(name)
     values = study.resolve(params, quick=quick, variant=variant)
-    key = report_key(name, variant)
+    key = report_key(name, label or variant)
     out = prepare_out(out)
     tmp = out / f".tmp-{key}-{os.getpid()}"
     if tmp.exists():
@@ -349,12 +349,63 @@ def _swap_into_place(new: Path, final: Path) -> None:
         shutil.rmtree(old)
 
 
-def _run_for_build(args: tuple[str, str | None, str, bool]) -> RunResult:
-    name, variant, out, quick = args
-    key = report_key(name, variant)
+@dataclass(frozen=True)
+class RunSpec:
+    """One run of a build: a study, optionally a declared variant, parameters and a label
+    (the folder suffix of a run-list entry: ``out/<study>--<label>``)."""
+
+    study: str
+    variant: str | None = None
+    params: dict[str, Any] = field(default_factory=dict)
+    quick: bool = False
+    label: str | None = None
+
+    @property
+    def key(self) -> str:
+        return report_key(self.study, self.label or self.variant)
+
+
+def default_runs(quick: bool = False, only: list[str] | None = None) -> list[RunSpec]:
+    """Every registered study (or ``only`` these) and each of its declared variants."""
+    studies = all_studies()
+    names = only or list(studies)
+    for n in names:
+        get_study(n)  # unknown name → ParameterError before anything runs
+    return [RunSpec(n, v, quick=quick) for n in names for v in [None, *studies[n].variants]]
+
+
+#: Environment variables that cap the maths libraries' thread pools (OpenBLAS, MKL, OpenMP,
+#: numexpr). ``build`` sets them to 1 per kernel when it runs studies in parallel, so parallel
+#: kernels do not oversubscribe the cores.
+THREAD_VARS = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS",
+               "NUMEXPR_NUM_THREADS", "VECLIB_MAXIMUM_THREADS")
+
+
+@contextlib.contextmanager
+def _threads_per_kernel(jobs: int) -> Iterator[None]:
+    """With ``jobs`` > 1 parallel studies, one maths thread per kernel (unless the user set
+    the variables); the kernels inherit the environment of the build's worker processes."""
+    saved = {v: os.environ.get(v) for v in THREAD_VARS}
+    if jobs > 1:
+        for v in THREAD_VARS:
+            os.environ.setdefault(v, "1")
+    try:
+        yield
+    finally:
+        for v, value in saved.items():
+            if value is None:
+                os.environ.pop(v, None)
+            else:
+                os.environ[v] = value
+
+
+def _run_for_build(job: tuple[RunSpec, str]) -> RunResult:
+    spec, out = job
+    name, variant, key = spec.study, spec.variant, spec.key
     t0 = time.perf_counter()
     try:
-        return run_study(name, out=out, quick=quick, update_index=False, variant=variant)
+        return run_study(name, dict(spec.params), out=out, quick=spec.quick, update_index=False,
+                         variant=variant, label=spec.label)
     except StudyRunError as exc:  # run_study recorded the attempt in _runs/<key>.json
         rec = json.loads((Path(out).resolve() / "_runs" / f"{key}.json").read_text("utf-8"))
         return RunResult(study=key, status="failed", parameters=rec.get("parameters", {}),
@@ -387,29 +438,25 @@ def _remove_new_tmp(out: Path, before: set[Path]) -> None:
 
 
 def build(out: str | Path = "reports", quick: bool = False, jobs: int = 2,
-          only: list[str] | None = None) -> list[RunResult]:
-    """Run every study and each of its declared variants (in parallel, ``jobs`` processes),
-    then write ``out/index.html``. Ctrl-C stops the build and removes its ``.tmp-*`` work
-    folders (earlier reports stay as they were)."""
+          only: list[str] | None = None, runs: list[RunSpec] | None = None) -> list[RunResult]:
+    """Run every study and each of its declared variants (or the given ``runs``, e.g. from a
+    run list: :func:`crm_research.runner.publish.read_run_list`) in parallel, ``jobs``
+    processes with one maths thread per kernel, then write ``out/index.html``. Ctrl-C stops
+    the build and removes its ``.tmp-*`` work folders (earlier reports stay as they were)."""
     out = prepare_out(out)
-    studies = all_studies()
-    names = only or list(studies)
-    for n in names:
-        get_study(n)  # unknown name → ParameterError before anything runs
-    args: list[tuple[str, str | None, str, bool]] = []
-    for n in names:
-        args.append((n, None, str(out), quick))
-        args.extend((n, v, str(out), quick) for v in studies[n].variants)
+    specs = runs if runs is not None else default_runs(quick, only)
+    args = [(s, str(out)) for s in specs]
     before = set(out.glob(".tmp-*"))
     try:
-        if jobs <= 1 or len(args) <= 1:
-            results = [_run_for_build(a) for a in args]
-        else:
-            pool = ProcessPoolExecutor(max_workers=jobs, mp_context=get_context("spawn"))
-            try:
-                results = list(pool.map(_run_for_build, args))
-            finally:  # on Ctrl-C: drop the studies not started yet
-                pool.shutdown(wait=True, cancel_futures=True)
+        with _threads_per_kernel(jobs):
+            if jobs <= 1 or len(args) <= 1:
+                results = [_run_for_build(a) for a in args]
+            else:
+                pool = ProcessPoolExecutor(max_workers=jobs, mp_context=get_context("spawn"))
+                try:
+                    results = list(pool.map(_run_for_build, args))
+                finally:  # on Ctrl-C: drop the studies not started yet
+                    pool.shutdown(wait=True, cancel_futures=True)
     except KeyboardInterrupt:
         _remove_new_tmp(out, before)
         raise
@@ -422,8 +469,13 @@ def write_index(out: str | Path) -> Path:
     latest status, key parameters and link."""
     out = Path(out)
     items = []
-    runs = [(report_key(n, v), s, v) for n, s in all_studies().items()
-            for v in [None, *s.variants]]
+    studies = all_studies()
+    runs = [(report_key(n, v), s, v) for n, s in studies.items() for v in [None, *s.variants]]
+    known = {r[0] for r in runs}
+    for rec_file in sorted((out / "_runs").glob("*.json")):  # named runs of a run list
+        study_name, sep, label = rec_file.stem.partition("--")
+        if rec_file.stem not in known and sep and study_name in studies:
+            runs.append((rec_file.stem, studies[study_name], None))
     for name, study, variant in runs:
         rec_path = out / "_runs" / f"{name}.json"
         rec = json.loads(rec_path.read_text(encoding="utf-8")) if rec_path.exists() else None
@@ -438,14 +490,16 @@ def write_index(out: str | Path) -> Path:
                       + (" (previous report kept)" if has_report else ""))
         params = rec.get("parameters", {}) if rec else study.resolve(variant=variant)
         key = ", ".join(f"{k}={params.get(k)!r}" for k in study.key_parameters)
-        title = study.title + (f" — variant {variant}" if variant else "")
+        label = name.partition("--")[2]
+        title = study.title + (f" — variant {variant}" if variant
+                               else f" — run {label}" if label else "")
         link = (f"<a href='{html.escape(name)}/report.html'>{html.escape(title)}</a>"
                 if has_report else html.escape(title))
         parts = [f"<div class='title'>{link}</div>"]
         if study.purpose:
             parts.append(f"<div class='purpose'>{html.escape(study.purpose)}</div>")
         headline = rec.get("headline") if rec and has_report else None
-        if headline:
+        if rec and headline:
             failed = rec.get("failed_checks") or 0
             flag = (f" <span class='badge bad'>{failed} failed check{'s' if failed > 1 else ''}"
                     "</span>" if failed else "")
