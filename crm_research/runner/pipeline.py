@@ -328,6 +328,9 @@ def run_study(name: str, params: dict[str, Any] | None = None, out: str | Path =
         encoding="utf-8")
     result.report = f"{key}/report.html"
     record["report"] = result.report
+    # time per study including normalising and rendering (the index shows it)
+    record["execute_s"] = duration
+    result.duration_s = record["duration_s"] = round(time.perf_counter() - t0, 2)
     _write_json(tmp / "run.json", record)
     _swap_into_place(tmp, out / key)
     failed = out / "_failed" / key
