@@ -378,3 +378,38 @@ def test_precision_of_perfect_score_is_maximal(ys, share):
     rng = np.random.default_rng(len(ys))
     other = C.top_share_precision(y, rng.random(y.size), share)["precision"]
     assert perfect >= other - 1e-12
+
+
+def test_claims_figure_text_is_at_least_9_pt_at_display_size() -> None:
+    """Issue 12: the claims figure showed text at 8.6 pt (wider than the report column once
+    saved). Saved as the report saves it, it fits the column and no text is below 9 pt."""
+    import io
+
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from crm_research.reporting import theme
+    from crm_research.studies.plots_primer import plot_claims
+
+    long_set = "smcrm_acquisition_retention (per whole relationship)"
+    rows = pd.DataFrame({
+        "claim_id": ["winback_week1_4x"] * 2 + ["churn_model_70pct"] * 2,
+        "data_used": [long_set, "smcrm_win_back (days 8-14 vs 22-28)",
+                      "telco_churn (top 10% flagged)", "telco_churn (top 20% flagged)"],
+        "estimate": [1.0, 1.1, 0.75, 0.68], "ci_low": [0.5, 0.6, 0.72, 0.65],
+        "ci_high": [2.5, 1.6, 0.78, 0.71], "band_low": [2.7, 2.7, 0.7, 0.7],
+        "band_high": [6.0, 6.0, math.inf, math.inf],
+        "unit": ["P(reacquired | offer at 7 days) / P(reacquired | offer at 28 days)"] * 2
+        + ["share of the customers flagged by a churn model who churn (precision)"] * 2,
+    })
+    with plt.rc_context(theme.RC):
+        fig = plot_claims(rows)
+        buf = io.BytesIO()
+        fig.savefig(buf, format="png", bbox_inches="tight", dpi=theme.DISPLAY_DPI)
+    width_px = int.from_bytes(buf.getvalue()[16:20], "big")
+    assert width_px <= theme.MAX_DISPLAY_PX
+    smallest = theme.smallest_display_pt(fig, width_px)
+    assert smallest is not None and smallest >= theme.MIN_FONT_PT
+    plt.close(fig)

@@ -3,6 +3,7 @@ saved here — the notebooks pass them to :func:`crm_research.report.show_figure
 
 from __future__ import annotations
 
+import textwrap
 from collections.abc import Mapping
 from typing import TYPE_CHECKING
 
@@ -75,8 +76,11 @@ def plot_claims(rows: pd.DataFrame) -> Figure:
     if testable.empty:
         raise DataError("plot_claims: no claim with a band")
     groups = list(testable.groupby("claim_id", sort=False))
-    heights = [max(1.0, 0.45 * len(g)) + 0.6 for _, g in groups]
-    fig, axes = plt.subplots(len(groups), 1, figsize=(7.0, sum(heights)),
+    heights = [max(1.0, 0.45 * len(g)) + 0.7 for _, g in groups]
+    # constrained layout is redone when the figure is saved, so the panels keep inside the
+    # 8-inch figure (shown at full size in the report column) whatever the text size;
+    # fonts are the theme's (at least 9 pt), titles wrapped to the figure's width
+    fig, axes = plt.subplots(len(groups), 1, figsize=(8.0, sum(heights)), layout="constrained",
                              gridspec_kw={"height_ratios": heights}, squeeze=False)
     for ax, (cid, g) in zip(axes[:, 0], groups, strict=True):
         y = np.arange(len(g))[::-1]
@@ -90,9 +94,9 @@ def plot_claims(rows: pd.DataFrame) -> Figure:
         finite_hi = np.where(np.isfinite(hi), hi, np.nanmax(np.r_[est, b1]) * 1.5)
         ax.errorbar(est, y, xerr=[est - lo, finite_hi - est], fmt="o", color="C0", capsize=3)
         ax.set_yticks(y)
-        ax.set_yticklabels(list(g["data_used"]), fontsize=8)
-        ax.set_title(f"{cid}: {g['unit'].iloc[0]}", fontsize=9, loc="left")
-        ax.tick_params(axis="x", labelsize=8)
-    axes[0, 0].legend(loc="best", fontsize=8)
-    fig.tight_layout()
+        ax.set_yticklabels(list(g["data_used"]))
+        ax.set_ylim(-0.5, len(g) - 0.5)
+        title = textwrap.fill(f"{cid}: {g['unit'].iloc[0]}", 54)
+        ax.set_title(title, fontsize=10, loc="left")
+    axes[0, 0].legend(loc="best")
     return fig
