@@ -832,3 +832,15 @@ def test_varimax_kaiser_normalisation_invariances(seed):
     scaled, tt2 = F.varimax(lam * c[:, None])
     np.testing.assert_allclose(tt2, tt, atol=1e-10)
     np.testing.assert_allclose(scaled, out * c[:, None], atol=1e-10)
+
+
+def test_cfa_fit_failures_are_said_in_words():
+    fit = pd.DataFrame([{"cfi": 0.838, "tli": 0.96, "rmsea": 0.101, "srmr": 0.05,
+                         "cfi_ok": False, "tli_ok": True, "rmsea_ok": False, "srmr_ok": True,
+                         "heywood": False, "latent_corr_pd": False}])
+    out = C.fit_failures(fit)
+    assert out[0] == "CFA fit: CFI = 0.838 (rule >= 0.95, Hu & Bentler 1999)"
+    assert out[1].startswith("CFA fit: RMSEA = 0.101 (rule <= 0.06")
+    assert len(out) == 3 and "not positive definite" in out[2]
+    good = fit.assign(cfi_ok=True, rmsea_ok=True, latent_corr_pd=True)
+    assert C.fit_failures(good) == []

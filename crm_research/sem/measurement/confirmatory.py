@@ -314,3 +314,28 @@ def cfa(
         implied_cov=sig_df,
         n_params=q,
     )
+
+
+#: The fit rules of :func:`cfa` (Hu & Bentler, 1999) as (label, column, flag, comparison, cut).
+FIT_RULES = (("CFI", "cfi", "cfi_ok", ">=", CFI_MIN), ("TLI", "tli", "tli_ok", ">=", TLI_MIN),
+             ("RMSEA", "rmsea", "rmsea_ok", "<=", RMSEA_MAX),
+             ("SRMR", "srmr", "srmr_ok", "<=", SRMR_MAX))
+
+
+def fit_failures(fit: pd.DataFrame) -> list[str]:
+    """The CFA fit rules a fit table (``cfa(...).fit``) misses, in words, e.g.
+    ``"CFA fit: CFI = 0.838 (rule >= 0.95, Hu & Bentler 1999)"``; a Heywood case or a
+    non-positive-definite latent correlation matrix is listed too."""
+    out = []
+    for _, row in fit.iterrows():
+        for label, col, flag, op, cut in FIT_RULES:
+            if col in row and flag in row and not bool(row[flag]):
+                out.append(f"CFA fit: {label} = {float(row[col]):.3f} (rule {op} {cut:g}, "
+                           "Hu & Bentler 1999)")
+        if bool(row.get("heywood", False)):
+            out.append("CFA: a Heywood case (negative residual variance or |std loading| > 1)")
+        if "latent_corr_pd" in row and not bool(row["latent_corr_pd"]):
+            out.append("CFA: the latent correlation matrix is not positive definite (two "
+                       "factors correlate about 1: a discriminant-validity problem)")
+    return out
+
