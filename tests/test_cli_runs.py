@@ -115,6 +115,14 @@ def test_purpose_is_read_from_the_study_yaml(tmp_path):
     assert "start here" in get_study("crm_primer").purpose.lower()
 
 
+def test_every_study_states_its_purpose():
+    """The index shows each study's purpose (issue 12); ecrm_loyalty lacked it."""
+    from crm_research.runner.registry import all_studies
+
+    missing = [name for name, study in all_studies().items() if not study.purpose.strip()]
+    assert not missing, f"studies without a purpose: line in their YAML: {missing}"
+
+
 def test_index_shows_purpose_headline_and_failed_checks(toy_notebooks, tmp_path):
     import json
 
