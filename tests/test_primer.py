@@ -428,6 +428,23 @@ def test_marketing_funnel_hand_case_and_bottleneck():
         P.marketing_funnel(log, loyal_min_days=2)
 
 
+def test_funnel_bottleneck_is_the_lowest_step_rate():
+    """One implementation of "bottleneck = lowest step rate" (issue 12), used by
+    marketing_funnel and the funnel widget."""
+    import inspect
+
+    from crm_research.studies.primer import customer_base, widgets
+
+    tab = P.funnel_rates({"contacted": 1000, "opened": 500, "clicked": 100, "bought": 60})
+    assert P.funnel_bottleneck(tab["step_rate"]) == 2          # 0.5, 0.2, 0.6
+    assert P.funnel_bottleneck(tab["step_rate"], exclude=[2]) == 1
+    assert P.funnel_bottleneck([np.nan, 0.3, 0.3]) == 1        # tie: the first stage
+    assert P.funnel_bottleneck([np.nan, 0.4], exclude=[1]) is None
+    for fn in (customer_base.marketing_funnel, widgets.funnel_view):
+        code = inspect.getsource(fn)
+        assert "funnel_bottleneck(" in code and "argmin" not in code, fn.__name__
+
+
 def test_quadratic_optimum_hand_case():
     r = P.quadratic_optimum(4.0, -0.002, 0.0, 0.0, 0.0)
     assert r["optimum"] == pytest.approx(1000.0) and r["std_error"] == 0.0

@@ -56,6 +56,23 @@ def funnel_rates(counts: Mapping[str, float] | pd.Series) -> pd.DataFrame:
                          "cumulative_rate": v / v[0], "lost": prev - v})
 
 
+
+def funnel_bottleneck(step_rates: Sequence[float] | pd.Series | np.ndarray,
+                      exclude: Sequence[int] = ()) -> int | None:
+    """Position of the funnel's bottleneck: the stage with the lowest step rate ``n_k / n_(k-1)``
+    (Kotler & Keller's marketing funnel, source text 001: the stage where most of those who
+    reached the previous stage are lost). ``step_rates`` is in stage order as in
+    :func:`funnel_rates` (NaN for the first stage); NaN entries and the positions in
+    ``exclude`` (e.g. a step from an assumed count) are skipped; the first stage wins a tie.
+    None if no step rate is left."""
+    rates = np.asarray(step_rates, dtype=float).copy()
+    for k in exclude:
+        if 0 <= int(k) < len(rates):
+            rates[int(k)] = np.nan
+    if not np.isfinite(rates).any():
+        return None
+    return int(np.nanargmin(rates))
+
 def funnel_from_flags(df: pd.DataFrame, stages: Sequence[str], base_label: str = "contacted",
                       group: str | None = None) -> pd.DataFrame:
     """Funnel of 0/1 stage columns: every row reaches the base stage; a row reaches stage k if

@@ -32,7 +32,7 @@ from crm_research._checks import check_level, no_missing, require_columns
 from crm_research._lazy import lazy_module
 from crm_research.errors import DataError, EstimationError, ParameterError
 from crm_research.studies.primer.args import number, whole_number
-from crm_research.studies.primer.campaign import funnel_rates
+from crm_research.studies.primer.campaign import funnel_bottleneck, funnel_rates
 
 sm = lazy_module("statsmodels.api")
 stats = lazy_module("scipy.stats")
@@ -75,12 +75,9 @@ def marketing_funnel(log: pd.DataFrame, loyal_min_days: int = 4, aware: float | 
     counts["repeat (2+ purchase days)"] = float((per >= 2).sum())
     counts[f"loyal ({k}+ purchase days)"] = float((per >= k).sum())
     tab = funnel_rates(counts)
-    step = tab["step_rate"].to_numpy()
-    if aware is not None:  # an assumed count cannot name the bottleneck
-        step = np.where(np.arange(len(step)) == 1, np.nan, step)
-    tab["bottleneck"] = False
-    if np.isfinite(step).any():
-        tab.loc[int(np.nanargmin(step)), "bottleneck"] = True
+    # an assumed awareness count cannot name the bottleneck: its step (row 1) is skipped
+    k = funnel_bottleneck(tab["step_rate"], exclude=[1] if aware is not None else [])
+    tab["bottleneck"] = tab.index == k
     return tab
 
 

@@ -45,6 +45,7 @@ from crm_research.studies.plots_primer import plot_clv_by_retention, plot_pareto
 from crm_research.studies.primer.args import number
 from crm_research.studies.primer.campaign import (
     campaign_test_cell,
+    funnel_bottleneck,
     funnel_rates,
     power_two_proportions,
     sample_size_two_proportions,
@@ -234,7 +235,8 @@ def funnel_view(step_rates: Sequence[float], stages: Sequence[str], start: float
                              f"{len(names)} names, {len(rates)} rates)")
     n0 = number(start, "start", 0.0, lo_open=True)
     table = funnel_rates(pd.Series(n0 * np.cumprod([1.0, *rates]), index=names))
-    k = 1 + int(np.argmin(rates))  # the rates as given (count ratios may differ by rounding)
+    # from the rates as given (count ratios may differ from them by rounding)
+    k = funnel_bottleneck([np.nan, *rates])
     table["bottleneck"] = table.index == k
     b = table.iloc[k]
     end = table.iloc[-1]
