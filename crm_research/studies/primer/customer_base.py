@@ -76,8 +76,8 @@ def marketing_funnel(log: pd.DataFrame, loyal_min_days: int = 4, aware: float | 
     counts[f"loyal ({k}+ purchase days)"] = float((per >= k).sum())
     tab = funnel_rates(counts)
     # an assumed awareness count cannot name the bottleneck: its step (row 1) is skipped
-    k = funnel_bottleneck(tab["step_rate"], exclude=[1] if aware is not None else [])
-    tab["bottleneck"] = tab.index == k
+    neck = funnel_bottleneck(tab["step_rate"], exclude=[1] if aware is not None else [])
+    tab["bottleneck"] = tab.index == neck
     return tab
 
 
