@@ -26,8 +26,7 @@ reports: $(STAMP)
 reports-quick: $(STAMP)
 	$(BIN)/crm-research build --quick --out $(OUT) --jobs $(JOBS)
 
-test: $(STAMP)
-	$(BIN)/ruff check crm_research tests benchmarks
+test: $(STAMP) lint
 	@command -v chromium >/dev/null 2>&1 || echo "NOTE: chromium not found: the browser tests (tests/test_browser.py) will be SKIPPED; install it with: apt-get install -y chromium"
 	$(BIN)/python -m pytest tests
 	$(BIN)/python -m pytest --nbval-lax notebooks -p no:cacheprovider
@@ -36,7 +35,8 @@ test-fast: $(STAMP)
 	$(BIN)/python -m pytest tests -m "not slow"
 
 lint: $(STAMP)
-	$(BIN)/ruff check crm_research tests benchmarks
+	$(BIN)/ruff check crm_research tests benchmarks notebooks
+	$(BIN)/mypy
 
 bench: $(STAMP)
 	for f in benchmarks/bench_*.py; do $(BIN)/python $$f || exit 1; done
@@ -46,5 +46,5 @@ lab: $(STAMP)
 	$(BIN)/python -m crm_research.runner.lab
 
 clean:
-	rm -rf $(VENV) .pytest_cache .ruff_cache .hypothesis
+	rm -rf $(VENV) .pytest_cache .ruff_cache .mypy_cache .hypothesis
 	-test -d $(OUT) && find $(OUT) -mindepth 1 -maxdepth 1 ! -name README.md -exec rm -rf {} +

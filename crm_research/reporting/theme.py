@@ -54,7 +54,8 @@ def apply() -> None:
 
     matplotlib.use("Agg", force=False)
     sns.set_theme(context="notebook", style="whitegrid", palette=OKABE_ITO, rc=RC)
-    matplotlib.rcParams.update(RC)
+    # the stubs type rcParams keys as a Literal of names; RC's keys are str (all valid names)
+    matplotlib.rcParams.update(RC)  # type: ignore[arg-type]
 
 
 def display_scale(width_in: float) -> float:

@@ -19,7 +19,8 @@ from __future__ import annotations
 import html
 import itertools
 import re
-from typing import Any
+from collections.abc import Callable
+from typing import Any, cast
 
 import mistune
 
@@ -38,7 +39,9 @@ _RTL_RUN = re.compile(  # a run from its opening bracket to its closing bracket/
     f"[(«]*[{_ARABIC}](?:[{_ARABIC}\u200c\u200f\\s\\d.,،؛:()«»/-]*[{_ARABIC}])?[)»]*[،؛؟]?")
 _SKIP_RTL = ("pre", "code", "style", "title", "script")
 
-_markdown = mistune.create_markdown(escape=False, plugins=["table", "strikethrough"])
+# the HTML renderer returns a str (the stubs say str | AST tokens, for the AST renderer)
+_markdown = cast(Callable[[str], str],
+                 mistune.create_markdown(escape=False, plugins=["table", "strikethrough"]))
 
 
 def _slug(text: str, used: set[str]) -> str:
