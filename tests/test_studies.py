@@ -94,3 +94,15 @@ def test_int_roundtrip_through_string(value):
 def test_list_of_str_roundtrip_through_comma_string(values):
     p = Parameter(name="k", type="list[str]", default=[])
     assert p.coerce(",".join(values)) == values
+
+
+def test_every_shipped_study_opens_with_one_findings_box():
+    """Each study notebook calls report.key_findings exactly once (a second call would replace
+    the first box)."""
+    import json
+
+    for name, study in all_studies().items():
+        nb = json.loads(study.notebook.read_text(encoding="utf-8"))
+        code = ["".join(c["source"]) for c in nb["cells"] if c["cell_type"] == "code"]
+        calls = sum(src.count("report.key_findings(") for src in code)
+        assert calls == 1, f"{name}: {calls} calls of report.key_findings"
