@@ -777,8 +777,8 @@ def test_rho_a_uses_standardised_weights_after_scaled_and_unscaled_fits(ecsi, sc
 @pytest.mark.parametrize("rotation", ["varimax", "promax"])
 def test_efa_ml_matches_r_factanal_on_ecsi(ecsi, rotation):
     """ML EFA, 3 factors, 27 ECSI items against R ``factanal(x, 3, rotation=...)`` (reference
-    values and how they were obtained: tests/reference/README.md). statsmodels' unnormalised
-    varimax differed by up to 0.034."""
+    values: R 4.2.2 output, tests/reference/factanal_r.R and SEM_SOURCES.md). statsmodels'
+    unnormalised varimax differed by up to 0.034."""
     ref = pd.read_csv(REFERENCE / f"factanal_ecsi_{rotation}.csv").set_index("item")
     res = F.efa(ecsi, 3, columns=list(ref.index), method="ml", rotation=rotation)
     lam = res.loadings.set_index("item")[["factor_1", "factor_2", "factor_3"]]
