@@ -555,9 +555,8 @@ def test_frameworks_file_complete_and_callable():
 def test_glossary_covers_every_concept_term_of_the_inventory():
     """Every Persian key term of the source register names a glossary entry, unless the
     glossary lists it as a name, typo or phrase (not a concept)."""
-    import yaml
-
     from crm_research.studies import sources
+    from crm_research.studies.package_yaml import read_mapping
 
     g = P.load_glossary()
     assert len(g) >= 200
@@ -566,8 +565,7 @@ def test_glossary_covers_every_concept_term_of_the_inventory():
         return s.replace("\u200c", "").replace(" ", "").replace("ي", "ی").replace("ك", "ک")
 
     persian = " | ".join(norm(p) for p in g["persian"])
-    raw = yaml.safe_load(sources.resources.files("crm_research.studies")
-                         .joinpath("glossary.yaml").read_text(encoding="utf-8"))
+    raw = read_mapping("glossary.yaml")
     excluded = {norm(t) for group in raw["not_concepts"].values() for t in group}
     terms = {t for ts in sources.load_sources()["terms"] for t in ts.split(" · ") if t}
     missing = sorted(t for t in terms if norm(t) not in persian and norm(t) not in excluded)

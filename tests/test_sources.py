@@ -84,7 +84,9 @@ def test_loader_rejects_a_broken_register(monkeypatch):
         def read_text(self, encoding="utf-8"):
             return bad
 
-    monkeypatch.setattr(S.resources, "files", lambda _pkg: Res())
+    from crm_research.studies import package_yaml
+
+    monkeypatch.setattr(package_yaml.resources, "files", lambda _pkg: Res())
     S._items.cache_clear()
     try:
         with pytest.raises(SpecError, match="not audited"):
@@ -92,3 +94,16 @@ def test_loader_rejects_a_broken_register(monkeypatch):
     finally:
         monkeypatch.undo()
         S._items.cache_clear()
+
+
+def test_package_yaml_entries_are_checked_the_same_way_for_every_file():
+    from crm_research.studies.package_yaml import read_entries
+
+    with pytest.raises(SpecError, match="non-empty 'items' list"):
+        read_entries("x.yaml", "items", data={"items": []})
+    with pytest.raises(SpecError, match="x.yaml: items entry 2 repeats id 'a'"):
+        read_entries("x.yaml", "items", data={"items": [{"id": "a"}, {"id": "a"}]})
+    with pytest.raises(SpecError, match="entry 1 is not a mapping"):
+        read_entries("x.yaml", "items", data={"items": ["a"]})
+    assert len(read_entries("x.yaml", "items", id_key=None,
+                            data={"items": [{"id": "a"}, {"id": "a"}]})) == 2

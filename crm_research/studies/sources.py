@@ -15,14 +15,13 @@ import json
 import re
 from collections.abc import Iterable
 from functools import cache
-from importlib import resources
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
-import yaml
 
 from crm_research.errors import SpecError
+from crm_research.studies.package_yaml import read_entries
 
 __all__ = ["KINDS", "WAYS", "INVENTORY_COUNTS", "inventory_ids", "load_sources",
            "register_table", "missing_ids", "reference_problems", "context_items",
@@ -49,22 +48,11 @@ def inventory_ids_from_markdown(text: str) -> dict[str, str]:
 
 @cache
 def _items() -> tuple[dict[str, Any], ...]:
-    res = resources.files("crm_research.studies").joinpath("sources.yaml")
-    try:
-        data = yaml.safe_load(res.read_text(encoding="utf-8"))
-    except yaml.YAMLError as exc:
-        raise SpecError(f"crm_research/studies/sources.yaml is not valid YAML: {exc}") from exc
-    items = data.get("items") if isinstance(data, dict) else None
-    if not items:
-        raise SpecError("sources.yaml must hold a non-empty 'items' list")
-    seen: set[str] = set()
+    items = read_entries("sources.yaml", "items")
     for it in items:
         iid = str(it.get("id", ""))
         if not _ID.match(iid):
             raise SpecError(f"sources.yaml: item id {iid!r} is not of the form '001-58'")
-        if iid in seen:
-            raise SpecError(f"sources.yaml: item {iid} listed twice")
-        seen.add(iid)
         if it.get("kind") not in KINDS:
             raise SpecError(f"sources.yaml: item {iid} kind must be one of {list(KINDS)}, "
                             f"got {it.get('kind')!r}")

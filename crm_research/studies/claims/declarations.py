@@ -16,15 +16,14 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from functools import cache
-from importlib import resources
 from typing import Any
 
 import numpy as np
 import pandas as pd
-import yaml
 
 from crm_research._checks import check_level, check_n_boot
 from crm_research.errors import EstimationError, ParameterError, SpecError
+from crm_research.studies.package_yaml import read_entries, read_mapping
 
 __all__ = [
     "SUPPORTED", "CONTRADICTED", "DEPENDS", "NOT_TESTABLE", "CONTEXT", "VERDICTS", "STATUSES",
@@ -51,21 +50,13 @@ _REQUIRED = ("id", "inventory_id", "theme", "status", "claim", "source", "unit",
 
 @cache
 def _claims_file() -> dict[str, Any]:
-    res = resources.files("crm_research.studies").joinpath("claims.yaml")
-    try:
-        data = yaml.safe_load(res.read_text(encoding="utf-8"))
-    except yaml.YAMLError as exc:
-        raise SpecError(f"crm_research/studies/claims.yaml is not valid YAML: {exc}") from exc
-    if not isinstance(data, dict) or "claims" not in data or "verdict_rules" not in data:
+    data = read_mapping("claims.yaml")
+    if "verdict_rules" not in data:
         raise SpecError("crm_research/studies/claims.yaml must have 'verdict_rules' and 'claims'")
-    seen: set[str] = set()
-    for c in data["claims"]:
+    for c in read_entries("claims.yaml", "claims", data=data):
         miss = [k for k in _REQUIRED if k not in c]
         if miss:
             raise SpecError(f"claims.yaml: claim {c.get('id')!r} lacks {miss}")
-        if c["id"] in seen:
-            raise SpecError(f"claims.yaml: claim id {c['id']!r} declared twice")
-        seen.add(c["id"])
         if c["status"] not in STATUSES:
             raise SpecError(f"claims.yaml: claim {c['id']!r} status must be one of "
                             f"{list(STATUSES)}, got {c['status']!r}")

@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from importlib import resources
 
 import pandas as pd
-import yaml
 
 from crm_research.errors import ParameterError, SpecError
+from crm_research.studies.package_yaml import read_entries
 
 # --------------------------------------------------------------------------- data access
 
@@ -39,15 +38,7 @@ GLOSSARY_COLUMNS = ["term", "persian", "section", "definition"]
 def load_glossary(section: str | None = None) -> pd.DataFrame:
     """The CRM glossary (package file ``glossary.yaml``): term, persian, section, definition;
     optionally only the terms of one primer ``section``."""
-    res = resources.files("crm_research.studies").joinpath("glossary.yaml")
-    text = res.read_text(encoding="utf-8")
-    try:
-        data = yaml.safe_load(text)
-    except yaml.YAMLError as exc:
-        raise SpecError(f"crm_research/studies/glossary.yaml is not valid YAML: {exc}") from exc
-    terms = data.get("terms") if isinstance(data, dict) else None
-    if not terms:
-        raise SpecError("crm_research/studies/glossary.yaml must hold a non-empty 'terms' list")
+    terms = read_entries("glossary.yaml", "terms", id_key=None)
     for i, t in enumerate(terms):
         miss = [k for k in GLOSSARY_COLUMNS if not str(t.get(k, "")).strip()]
         if miss:

@@ -8,13 +8,12 @@ from __future__ import annotations
 
 import html
 from functools import cache
-from importlib import resources
 from typing import Any
 
 import pandas as pd
-import yaml
 
 from crm_research.errors import ParameterError, SpecError
+from crm_research.studies.package_yaml import read_entries
 
 __all__ = ["load_frameworks", "theme_ids", "theme", "framework_table", "theme_html",
            "themes_table"]
@@ -24,22 +23,11 @@ _THEME_KEYS = ("id", "title", "intro", "frameworks", "exercise", "answer")
 
 @cache
 def _file() -> tuple[dict[str, Any], ...]:
-    res = resources.files("crm_research.studies").joinpath("frameworks.yaml")
-    try:
-        data = yaml.safe_load(res.read_text(encoding="utf-8"))
-    except yaml.YAMLError as exc:
-        raise SpecError(f"crm_research/studies/frameworks.yaml is not valid YAML: {exc}") from exc
-    themes = data.get("themes") if isinstance(data, dict) else None
-    if not themes:
-        raise SpecError("frameworks.yaml must hold a non-empty 'themes' list")
-    seen: set[str] = set()
+    themes = read_entries("frameworks.yaml", "themes")
     for t in themes:
         miss = [k for k in _THEME_KEYS if not t.get(k)]
         if miss:
             raise SpecError(f"frameworks.yaml: theme {t.get('id')!r} lacks {miss}")
-        if t["id"] in seen:
-            raise SpecError(f"frameworks.yaml: theme {t['id']!r} declared twice")
-        seen.add(t["id"])
         for f in t["frameworks"]:
             if not f.get("name") or not f.get("items") or not f.get("refs"):
                 raise SpecError(f"frameworks.yaml: a framework of theme {t['id']!r} lacks "
